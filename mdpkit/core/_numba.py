@@ -1,0 +1,171 @@
+"""numba kernels on raw arrays: Bellman backups, greedy improvement, policy-restricted backups.
+
+Private: the public modules validate and dispatch. Dense kernels take ``P`` of shape (S, A, S)
+(C-contiguous, float64 or float32); sparse ones take the CSR triple ``(indptr, indices, data)`` of the
+(S*A, S) matrix whose row ``s*A + a`` is ``P[s, a, :]``. Rewards are (S, A) float64 with ``-inf`` at
+infeasible pairs (whose rows are self-loops), so a max over actions ignores them. Accumulation is in
+float64 whatever the storage type of ``P``.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+_JIT = dict(cache=True, nogil=True)
+
+
+@nb.njit(fastmath=True, **_JIT)
+def _dot(row, v):
+    acc = 0.0
+    for t in range(row.shape[0]):
+        acc += row[t] * v[t]
+    return acc
+
+
+@nb.njit(**_JIT)
+def _csr_dot(indptr, indices, data, r, v):
+    acc = 0.0
+    for k in range(indptr[r], indptr[r + 1]):
+        acc += data[k] * v[indices[k]]
+    return acc
+
+
+# --------------------------------------------------------------------------- dense
+@nb.njit(parallel=True, **_JIT)
+def q_dense(P, R, gamma, v, Q):
+    """Q[s, a] = R[s, a] + gamma * sum_t P[s, a, t] v[t]."""
+    S, A = R.shape
+    for s in nb.prange(S):
+        for a in range(A):
+            Q[s, a] = R[s, a] + gamma * _dot(P[s, a], v)
+
+
+@nb.njit(parallel=True, **_JIT)
+def bellman_dense(P, R, gamma, v, vout, pol):
+    """vout = T v, pol = greedy(v) (first maximiser); one pass over P, Q never stored."""
+    S, A = R.shape
+    for s in nb.prange(S):
+        best = -np.inf
+        arg = 0
+        for a in range(A):
+            if R[s, a] == -np.inf:
+                continue
+            q = R[s, a] + gamma * _dot(P[s, a], v)
+            if q > best:
+                best = q
+                arg = a
+        vout[s] = best
+        pol[s] = arg
+
+
+@nb.njit(parallel=True, **_JIT)
+def improve_dense(P, R, gamma, v, pol, vout, newpol, tie):
+    """Howard improvement: greedy(v), but keep pol[s] unless another action beats it by more than tie."""
+    S, A = R.shape
+    for s in nb.prange(S):
+        best = -np.inf
+        arg = 0
+        for a in range(A):
+            if R[s, a] == -np.inf:
+                continue
+            q = R[s, a] + gamma * _dot(P[s, a], v)
+            if q > best:
+                best = q
+                arg = a
+        cur = R[s, pol[s]] + gamma * _dot(P[s, pol[s]], v)
+        if cur >= best - tie:
+            arg = pol[s]
+        vout[s] = best
+        newpol[s] = arg
+
+
+@nb.njit(parallel=True, **_JIT)
+def gather_policy_dense(P, R, pol, Ppi, rpi):
+    """P_pi[s, :] = P[s, pol[s], :], r_pi[s] = R[s, pol[s]]."""
+    S = R.shape[0]
+    for s in nb.prange(S):
+        Ppi[s, :] = P[s, pol[s], :]
+        rpi[s] = R[s, pol[s]]
+
+
+# --------------------------------------------------------------------------- sparse (CSR over S*A rows)
+@nb.njit(parallel=True, **_JIT)
+def q_csr(indptr, indices, data, R, gamma, v, Q):
+    S, A = R.shape
+    for s in nb.prange(S):
+        for a in range(A):
+            Q[s, a] = R[s, a] + gamma * _csr_dot(indptr, indices, data, s * A + a, v)
+
+
+@nb.njit(parallel=True, **_JIT)
+def bellman_csr(indptr, indices, data, R, gamma, v, vout, pol):
+    S, A = R.shape
+    for s in nb.prange(S):
+        best = -np.inf
+        arg = 0
+        for a in range(A):
+            if R[s, a] == -np.inf:
+                continue
+            q = R[s, a] + gamma * _csr_dot(indptr, indices, data, s * A + a, v)
+            if q > best:
+                best = q
+                arg = a
+        vout[s] = best
+        pol[s] = arg
+
+
+@nb.njit(parallel=True, **_JIT)
+def improve_csr(indptr, indices, data, R, gamma, v, pol, vout, newpol, tie):
+    S, A = R.shape
+    for s in nb.prange(S):
+        best = -np.inf
+        arg = 0
+        for a in range(A):
+            if R[s, a] == -np.inf:
+                continue
+            q = R[s, a] + gamma * _csr_dot(indptr, indices, data, s * A + a, v)
+            if q > best:
+                best = q
+                arg = a
+        cur = R[s, pol[s]] + gamma * _csr_dot(indptr, indices, data, s * A + pol[s], v)
+        if cur >= best - tie:
+            arg = pol[s]
+        vout[s] = best
+        newpol[s] = arg
+
+
+@nb.njit(**_JIT)
+def gather_policy_csr(indptr, indices, data, R, pol):
+    """CSR triple and reward of the chain P_pi (rows P[s, pol[s], :])."""
+    S, A = R.shape
+    ptr = np.zeros(S + 1, dtype=np.int64)
+    for s in range(S):
+        r = s * A + pol[s]
+        ptr[s + 1] = ptr[s] + indptr[r + 1] - indptr[r]
+    idx = np.empty(ptr[S], dtype=indices.dtype)
+    dat = np.empty(ptr[S], dtype=data.dtype)
+    rpi = np.empty(S)
+    for s in range(S):
+        r = s * A + pol[s]
+        n = indptr[r + 1] - indptr[r]
+        idx[ptr[s] : ptr[s] + n] = indices[indptr[r] : indptr[r + 1]]
+        dat[ptr[s] : ptr[s] + n] = data[indptr[r] : indptr[r + 1]]
+        rpi[s] = R[s, pol[s]]
+    return ptr, idx, dat, rpi
+
+
+@nb.njit(parallel=True, **_JIT)
+def chain_step_csr(ptr, idx, dat, rpi, gamma, v, vout):
+    """vout = r_pi + gamma P_pi v for a CSR chain."""
+    S = rpi.shape[0]
+    for s in nb.prange(S):
+        vout[s] = rpi[s] + gamma * _csr_dot(ptr, idx, dat, s, v)
+
+
+@nb.njit(parallel=True, **_JIT)
+def chain_step_dense(Ppi, rpi, gamma, v, vout):
+    """vout = r_pi + gamma P_pi v for a dense chain."""
+    S = rpi.shape[0]
+    for s in nb.prange(S):
+        vout[s] = rpi[s] + gamma * _dot(Ppi[s], v)
