@@ -32,7 +32,6 @@ __all__ = [
     "MultichainError",
     "ConvergenceError",
     "BackendUnavailableError",
-    "envs",
 ]
 
 

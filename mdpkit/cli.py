@@ -1,4 +1,4 @@
-"""The ``mdpkit`` command line: ``verify | bench | solve | run | report | figures``.
+"""The mdpkit command line: verify | bench | solve | run | report | figures.
 
 Each sub-command lives in the package of its family and exposes ``add_arguments(parser)`` and
 ``main(args) -> int``; this file only wires them, importing each lazily so ``mdpkit --help`` stays fast.

@@ -30,7 +30,9 @@ class Operators:
             self.csr = None
 
     # T v and greedy(v) in one pass
-    def bellman(self, v: np.ndarray, gamma: float, out: np.ndarray | None = None, pol: np.ndarray | None = None):
+    def bellman(
+        self, v: np.ndarray, gamma: float, out: np.ndarray | None = None, pol: np.ndarray | None = None
+    ):
         out = np.empty(self.S) if out is None else out
         pol = np.empty(self.S, dtype=np.int64) if pol is None else pol
         if self.sparse:
@@ -81,7 +83,9 @@ class Chain:
         """``r_pi + gamma P_pi v``."""
         out = np.empty(self.S) if out is None else out
         if self.sparse:
-            K.chain_step_csr(self.P.indptr.astype(np.int64), self.P.indices, self.P.data, self.r, gamma, v, out)
+            K.chain_step_csr(
+                self.P.indptr.astype(np.int64), self.P.indices, self.P.data, self.r, gamma, v, out
+            )
         else:
             K.chain_step_dense(self.P, self.r, gamma, v, out)
         return out

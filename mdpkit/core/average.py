@@ -113,7 +113,8 @@ def relative_value_iteration(
 ) -> AverageRewardSolution:
     r"""Relative value iteration on the aperiodicity transform (Puterman 1994, §8.5.5 and §8.5.4).
 
-    Iterates :math:`w = \tilde T v = (1-\tau) v + \max_a (r + \tau P v)`, :math:`v \leftarrow w - w(\mathrm{ref})`.
+    Iterates :math:`w = \tilde T v = (1-\tau) v + \max_a (r + \tau P v)` and
+    :math:`v \leftarrow w - w(\mathrm{ref})`.
     With :math:`h = \tau v`, :math:`Th - h = \tilde T v - v`, so the stopping rule
     :math:`\mathrm{sp}(\tilde T v - v) \le` ``tol`` certifies :math:`|\rho - \rho^*| \le \mathrm{tol}/2`.
 
@@ -133,7 +134,7 @@ def relative_value_iteration(
     communicating = None
     k = 0
     ok = False
-    for k in range(1, max_iter + 1):
+    for k in range(1, max_iter + 1):  # noqa: B007 (k is reported)
         ops.bellman(v, tau, w, pol)
         w += (1.0 - tau) * v
         d = w - v

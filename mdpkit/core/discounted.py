@@ -8,7 +8,8 @@ and a greedy policy that is ``tol``-optimal: :math:`\|V^{\pi} - V^*\|_\infty \le
 
 Stopping rule (VI, MPI). With :math:`\Delta = Tv - v` and :math:`\pi` greedy with respect to ``v``,
 both :math:`V^*` and :math:`V^\pi` lie in :math:`[v + \min\Delta/(1-\gamma),\; v + \max\Delta/(1-\gamma)]`
-(Puterman 1994, Prop. 6.6.5 and Thm 6.6.6). Stopping once :math:`\mathrm{sp}(\Delta) \le \mathrm{tol}\,(1-\gamma)`
+(Puterman 1994, Prop. 6.6.5 and Thm 6.6.6). Stopping once
+:math:`\mathrm{sp}(\Delta) \le \mathrm{tol}\,(1-\gamma)`
 therefore certifies a ``tol``-optimal greedy policy, and the returned value
 :math:`V = v + (\min\Delta + \max\Delta)/(2(1-\gamma))` is within ``tol/2`` of :math:`V^*`.
 
@@ -59,7 +60,14 @@ def _tie(v: np.ndarray) -> float:
 
 
 def _finish_span(
-    ops: Operators, gamma: float, v: np.ndarray, tv: np.ndarray, pol: np.ndarray, k: int, ok: bool, method: str
+    ops: Operators,
+    gamma: float,
+    v: np.ndarray,
+    tv: np.ndarray,
+    pol: np.ndarray,
+    k: int,
+    ok: bool,
+    method: str,
 ) -> Solution:
     d = tv - v
     lo, hi = float(d.min()), float(d.max())
@@ -88,8 +96,8 @@ def value_iteration(
 
     Stops when :math:`\mathrm{sp}(Tv_k - v_k) \le \mathrm{tol}(1-\gamma)`, which certifies
     :math:`\|V^{\pi_k} - V^*\|_\infty \le \mathrm{tol}` for the greedy :math:`\pi_k`. The span contracts at
-    least as fast as :math:`\gamma\,\tau(P)` per sweep (:math:`\tau` the ergodicity coefficient), so fast-mixing
-    models stop long before the :math:`\log(\mathrm{tol})/\log\gamma` sweeps of a sup-norm rule.
+    least as fast as :math:`\gamma\,\tau(P)` per sweep (:math:`\tau` the ergodicity coefficient), so
+    fast-mixing models stop long before the :math:`\log(\mathrm{tol})/\log\gamma` sweeps of a sup-norm rule.
 
     Parameters
     ----------
@@ -292,7 +300,9 @@ def solve(
 
         return _torch.solve_discounted(mdp, method=method, tol=tol, device=device, **options)
     if device not in (None, "cpu"):
-        raise InvalidArgumentError(f"device = {device!r} needs backend='torch'; the numba backend runs on the CPU")
+        raise InvalidArgumentError(
+            f"device = {device!r} needs backend='torch'; the numba backend runs on the CPU"
+        )
     fn = {
         "vi": value_iteration,
         "pi": policy_iteration,

@@ -29,7 +29,9 @@ def _stage_ops(mdp: FiniteHorizonMDP):
     return lambda h: Operators(mdp.P_at(h), mdp.R[h])
 
 
-def backward_induction(mdp: FiniteHorizonMDP, backend: str = "numba", device: str | None = None) -> FiniteSolution:
+def backward_induction(
+    mdp: FiniteHorizonMDP, backend: str = "numba", device: str | None = None
+) -> FiniteSolution:
     r"""Optimal time-indexed values, Q-functions and a deterministic Markov policy by backward induction.
 
     Returns :class:`FiniteSolution` with ``V`` of shape (H+1, S), ``Q`` (H, S, A), ``policy`` (H, S) (first
@@ -96,9 +98,14 @@ def evaluate_finite(mdp: FiniteHorizonMDP, policy: np.ndarray) -> tuple[np.ndarr
     return V, Q
 
 
-def occupancy_finite(mdp: FiniteHorizonMDP, policy: np.ndarray, initial: np.ndarray | None = None) -> np.ndarray:
-    r"""State-action occupancy :math:`d_h(s, a) = \Pr^\pi_\mu(s_h = s, a_h = a)`, shape (H, S, A); each
-    stage sums to 1 and :math:`\mu^\top V_0^\pi = \sum_{h,s,a} d_h(s,a)\, r_h(s,a) + \sum_s d_H(s) v_{\mathrm{term}}(s)`."""
+def occupancy_finite(
+    mdp: FiniteHorizonMDP, policy: np.ndarray, initial: np.ndarray | None = None
+) -> np.ndarray:
+    r"""State-action occupancy :math:`d_h(s, a) = \Pr^\pi_\mu(s_h = s, a_h = a)`, shape (H, S, A).
+
+    Each stage sums to 1, and
+    :math:`\mu^\top V_0^\pi = \sum_{h,s,a} d_h(s,a)\, r_h(s,a) + \sum_s d_H(s)\, v_{\mathrm{term}}(s)`.
+    """
     pi = _markov_policy(mdp, policy)
     mu = mdp.initial if initial is None else np.asarray(initial, dtype=np.float64)
     if mu.shape != (mdp.S,):

@@ -332,7 +332,9 @@ class TabularMDP:
             elif {"P_data", "P_indices", "P_indptr", "P_shape"} <= keys:
                 P = sp.csr_matrix((f["P_data"], f["P_indices"], f["P_indptr"]), shape=tuple(f["P_shape"]))
             else:
-                raise InvalidMDPError(f"{path} holds no array 'P' (nor a CSR 'P_data/P_indices/P_indptr/P_shape')")
+                raise InvalidMDPError(
+                    f"{path} holds no array 'P' (nor a CSR 'P_data/P_indices/P_indptr/P_shape')"
+                )
             if "R" not in keys:
                 raise InvalidMDPError(f"{path} holds no array 'R'")
             gamma = float(f["gamma"]) if "gamma" in keys else None
@@ -392,7 +394,9 @@ class FiniteHorizonMDP:
         H = V.check_positive_int(H, "H")
         stationary = sp.issparse(P) or np.ndim(P) == 3
         if not stationary and np.ndim(P) != 4:
-            raise InvalidMDPError(f"P has shape {np.shape(P)}, expected (H, S, A, S), (S, A, S) or CSR (S*A, S)")
+            raise InvalidMDPError(
+                f"P has shape {np.shape(P)}, expected (H, S, A, S), (S, A, S) or CSR (S*A, S)"
+            )
         if not stationary and np.shape(P)[0] != H:
             raise InvalidMDPError(f"P has {np.shape(P)[0]} stages, expected H = {H}")
         Ra = V.as_float_array(R, "R")
@@ -419,9 +423,13 @@ class FiniteHorizonMDP:
             elif fits_sas:
                 Rh = [Ra] * H
             else:
-                raise InvalidMDPError(f"R has shape {Ra.shape}, expected (H, S, A) = ({H}, {S}, {A}) or (S, A, S)")
+                raise InvalidMDPError(
+                    f"R has shape {Ra.shape}, expected (H, S, A) = ({H}, {S}, {A}) or (S, A, S)"
+                )
         else:
-            raise InvalidMDPError(f"R has shape {Ra.shape}, expected (H, S, A), (S, A), (H, S, A, S) or (S, A, S)")
+            raise InvalidMDPError(
+                f"R has shape {Ra.shape}, expected (H, S, A), (S, A), (H, S, A, S) or (S, A, S)"
+            )
         masks = np.broadcast_to(
             np.ones((S, A), dtype=bool) if mask is None else np.asarray(mask, dtype=bool), (H, S, A)
         )

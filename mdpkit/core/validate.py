@@ -162,10 +162,16 @@ def check_policy(policy: object, mask: np.ndarray, name: str = "policy") -> np.n
         if arr.shape != (S,):
             raise InvalidPolicyError(f"{name} has shape {arr.shape}, expected (S,) = ({S},) or (S, A)")
         if not np.issubdtype(arr.dtype, np.integer):
-            if np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            if (
+                np.issubdtype(arr.dtype, np.floating)
+                and np.all(np.isfinite(arr))
+                and np.all(arr == np.round(arr))
+            ):
                 arr = arr.astype(np.int64)
             else:
-                raise InvalidPolicyError(f"deterministic {name} must hold integer actions, got dtype {arr.dtype}")
+                raise InvalidPolicyError(
+                    f"deterministic {name} must hold integer actions, got dtype {arr.dtype}"
+                )
         bad = (arr < 0) | (arr >= A)
         if bad.any():
             s = int(np.argmax(bad))
@@ -192,4 +198,6 @@ def check_policy(policy: object, mask: np.ndarray, name: str = "policy") -> np.n
                 f"{name}[{s}, {a}] = {out[s, a]!r} puts mass on an infeasible action in state {s}"
             )
         return out
-    raise InvalidPolicyError(f"{name} must be an int array (S,) or a stochastic matrix (S, A), got ndim {arr.ndim}")
+    raise InvalidPolicyError(
+        f"{name} must be an int array (S,) or a stochastic matrix (S, A), got ndim {arr.ndim}"
+    )
