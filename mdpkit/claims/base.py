@@ -1,17 +1,24 @@
 """The claim data model: a checkable statement from a paper and the verdict a computation returns.
 
-A claim file in ``proofs/`` defines ``CLAIM = Claim(...)``; ``mdpkit verify`` runs ``CLAIM.check(budget)`` and
-compares the verdict's status with ``CLAIM.expected``.
+A claim file in ``proofs/`` defines ``CLAIM = Claim(...)`` (or a list ``CLAIMS = [Claim(...), ...]``);
+``mdpkit verify`` runs ``claim.check(budget)`` and compares the verdict's status with ``claim.expected``
+(see :mod:`mdpkit.claims.registry` and :mod:`mdpkit.claims.runner`).
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+import numpy as np
+
+from mdpkit.errors import InvalidArgumentError
 
 Status = Literal["holds", "refuted", "inconclusive"]
 STATUSES: tuple[str, ...] = ("holds", "refuted", "inconclusive")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -29,11 +36,24 @@ class Budget:
 
     @classmethod
     def named(cls, name: str, seed: int = 0) -> Budget:
+        """The ``quick`` (50 hypothesis examples) or ``full`` (500) budget with a given seed."""
         if name == "quick":
             return cls("quick", 50, seed)
         if name == "full":
             return cls("full", 500, seed)
-        raise ValueError(f"budget {name!r} is not 'quick' or 'full'")
+        raise InvalidArgumentError(f"budget {name!r} is not 'quick' or 'full'")
+
+    def pick(self, quick: T, full: T) -> T:
+        """``quick`` under the quick budget, ``full`` under the full one (e.g. a number of instances)."""
+        return quick if self.name == "quick" else full
+
+    def rng(self, key: str = "") -> np.random.Generator:
+        """A generator determined by ``(seed, key)`` only: each check draws its own independent stream.
+
+        ``key`` (usually the claim id) is hashed with CRC-32, not Python's salted ``hash``, so the stream is
+        the same in every process and every run.
+        """
+        return np.random.default_rng([self.seed, zlib.crc32(key.encode("utf-8"))])
 
 
 @dataclass(frozen=True)
@@ -59,7 +79,7 @@ class Verdict:
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
-            raise ValueError(f"Verdict status {self.status!r} is not one of {STATUSES}")
+            raise InvalidArgumentError(f"Verdict status {self.status!r} is not one of {STATUSES}")
 
 
 @dataclass(frozen=True)
@@ -90,4 +110,6 @@ class Claim:
 
     def __post_init__(self) -> None:
         if self.expected not in STATUSES:
-            raise ValueError(f"Claim {self.id}: expected {self.expected!r} is not one of {STATUSES}")
+            raise InvalidArgumentError(
+                f"Claim {self.id}: expected {self.expected!r} is not one of {STATUSES}"
+            )

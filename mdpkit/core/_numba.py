@@ -71,8 +71,10 @@ def bellman_dense(P, R, gamma, v, vout, pol):
 
 
 @nb.njit(parallel=True, **_JIT)
-def improve_dense(P, R, gamma, v, pol, vout, newpol, tie):
-    """Howard improvement: greedy(v), but keep pol[s] unless another action beats it by more than tie."""
+def improve_dense(P, R, gamma, v, pol, vout, newpol, vpi, tie):
+    """Howard improvement: greedy(v), but keep pol[s] unless another action beats it by more than tie.
+
+    vout = T v, vpi = T_newpol v (the backup of the action kept)."""
     S, A = R.shape
     for s in nb.prange(S):
         best = -np.inf
@@ -87,7 +89,11 @@ def improve_dense(P, R, gamma, v, pol, vout, newpol, tie):
         cur = R[s, pol[s]] + gamma * _dot(P, s, pol[s], v)
         if cur >= best - tie:
             arg = pol[s]
+            best_kept = cur
+        else:
+            best_kept = best
         vout[s] = best
+        vpi[s] = best_kept
         newpol[s] = arg
 
 
@@ -127,7 +133,7 @@ def bellman_csr(indptr, indices, data, R, gamma, v, vout, pol):
 
 
 @nb.njit(parallel=True, **_JIT)
-def improve_csr(indptr, indices, data, R, gamma, v, pol, vout, newpol, tie):
+def improve_csr(indptr, indices, data, R, gamma, v, pol, vout, newpol, vpi, tie):
     S, A = R.shape
     for s in nb.prange(S):
         best = -np.inf
@@ -142,7 +148,11 @@ def improve_csr(indptr, indices, data, R, gamma, v, pol, vout, newpol, tie):
         cur = R[s, pol[s]] + gamma * _csr_dot(indptr, indices, data, s * A + pol[s], v)
         if cur >= best - tie:
             arg = pol[s]
+            best_kept = cur
+        else:
+            best_kept = best
         vout[s] = best
+        vpi[s] = best_kept
         newpol[s] = arg
 
 

@@ -21,6 +21,7 @@ Howard, *Dynamic Programming and Markov Processes* (1960).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 import numpy as np
@@ -31,7 +32,7 @@ from mdpkit.core import validate as V
 from mdpkit.core._ops import Operators
 from mdpkit.core.model import TabularMDP
 from mdpkit.core.results import PolicyEvaluation, Solution
-from mdpkit.errors import ConvergenceError, InvalidArgumentError
+from mdpkit.errors import ConvergenceError, InvalidArgumentError, InvalidPolicyError
 
 __all__ = [
     "solve",
@@ -59,7 +60,21 @@ def _tie(v: np.ndarray) -> float:
     return 64 * np.finfo(np.float64).eps * (1.0 + float(np.max(np.abs(v))))
 
 
-def _finish_span(
+def rounding_floor(ops: Operators, v: np.ndarray, gamma: float) -> float:
+    r"""Worst-case effect of floating-point rounding on the span certificate.
+
+    A computed backup :math:`\mathrm{fl}((Tv)(s))` differs from the exact one by at most
+    :math:`\delta = (n + 2)\,u\,(\max|r| + \gamma \|v\|_\infty)` (:math:`n` the longest row of ``P``,
+    :math:`u = 2^{-53}`; inner-product bound of Higham 2002, Thm 3.1), which moves each end of the span
+    bracket by at most :math:`\delta/(1-\gamma)`. Returns :math:`2\delta/(1-\gamma)`.
+    """
+    u = np.finfo(np.float64).eps / 2.0
+    rmax = float(np.max(np.abs(ops.R[np.isfinite(ops.R)])))
+    vmax = float(np.max(np.abs(v))) if v.size else 0.0
+    return 2.0 * (ops.row_len + 2) * u * (rmax + gamma * vmax) / (1.0 - gamma)
+
+
+def _certified(
     ops: Operators,
     gamma: float,
     v: np.ndarray,
@@ -68,19 +83,37 @@ def _finish_span(
     k: int,
     ok: bool,
     method: str,
+    shift: bool = True,
+    tpv: np.ndarray | None = None,
 ) -> Solution:
+    r"""Package a solution with its certificate.
+
+    With :math:`hi = \max(Tv - v)` and :math:`lo = \min(T_\pi v - v)` (``tpv`` :math:`= T_\pi v`, equal to
+    :math:`Tv` for an exact greedy policy), :math:`V^\pi - v \ge lo/(1-\gamma)` and
+    :math:`V^* - v \le hi/(1-\gamma)`, so :math:`\|V^\pi - V^*\|_\infty \le (hi - lo)/(1-\gamma)` plus
+    :func:`rounding_floor`. ``shift`` moves ``v`` to the middle of the bracket (VI, MPI); PI keeps its
+    exact :math:`V^{\pi}`.
+    """
     d = tv - v
-    lo, hi = float(d.min()), float(d.max())
-    c = (lo + hi) / (2.0 * (1.0 - gamma))
-    Vout = v + c
+    hi = float(d.max())
+    lo = float(d.min() if tpv is None else (tpv - v).min())
+    floor = rounding_floor(ops, v, gamma)
+    if shift:
+        c = (lo + hi) / (2.0 * (1.0 - gamma))
+        Vout = v + c
+        residual = (hi - lo) / 2.0
+    else:
+        Vout = v
+        residual = float(np.max(np.abs(d)))
     return Solution(
         V=Vout,
         policy=pol.copy(),
         iterations=k,
-        residual=(hi - lo) / 2.0,
+        residual=residual,
         converged=ok,
         method=method,
-        error_bound=(hi - lo) / (1.0 - gamma),
+        error_bound=(hi - lo) / (1.0 - gamma) + floor,
+        rounding=floor,
         _q=lambda: ops.q(Vout, gamma),
     )
 
@@ -124,10 +157,10 @@ def value_iteration(
             callback(k, tv, pol)
         d = tv - v
         if d.max() - d.min() <= thresh:
-            return _finish_span(ops, gamma, v, tv, pol, k, True, "vi")
+            return _certified(ops, gamma, v, tv, pol, k, True, "vi")
         v, tv = tv, v
     ops.bellman(v, gamma, tv, pol)
-    return _finish_span(ops, gamma, v, tv, pol, max_iter, False, "vi")
+    return _certified(ops, gamma, v, tv, pol, max_iter, False, "vi")
 
 
 def policy_iteration(
@@ -149,7 +182,7 @@ def policy_iteration(
     policy0 : int ndarray (S,), optional
         Initial policy (default: myopic, greedy with respect to ``R``).
     tol : float
-        Only used to report ``converged``: the final ``error_bound`` must be ``<= tol``.
+        Unused by the stopping rule (a stable policy is optimal); kept for a uniform signature.
     """
     gamma = V.require_discounted(mdp.gamma, "policy_iteration")
     tol = V.check_tol(tol)
@@ -157,29 +190,24 @@ def policy_iteration(
     if policy0 is None:
         _, pol = ops.bellman(np.zeros(mdp.S), 0.0)
     else:
+        if np.ndim(policy0) != 1:
+            raise InvalidPolicyError(
+                f"policy0 must be a deterministic policy, an int array of shape (S,) = ({mdp.S},); "
+                f"got shape {np.shape(policy0)}"
+            )
         V.check_policy(policy0, mdp.mask, "policy0")
         pol = np.asarray(policy0, dtype=np.int64).copy()
+    v = None
     for k in range(1, max_iter + 1):
-        v = ops.chain(pol).evaluate(gamma)
-        tv, new = ops.improve(v, pol, gamma, _tie(v))
+        v = ops.chain(pol).evaluate(gamma, x0=v)
+        tv, new, tpv = ops.improve(v, pol, gamma, _tie(v))
         if callback is not None:
             callback(k, v, pol)
         if np.array_equal(new, pol):
-            d = tv - v
-            bound = max(float(d.max()), 0.0) / (1.0 - gamma)
-            return Solution(
-                V=v,
-                policy=pol,
-                iterations=k,
-                residual=float(np.max(np.abs(d))),
-                converged=bound <= tol,
-                method="pi",
-                error_bound=bound,
-                _q=lambda v=v: ops.q(v, gamma),
-            )
+            return _certified(ops, gamma, v, tv, pol, k, True, "pi", shift=False, tpv=tpv)
         pol = new
-    tv, _ = ops.bellman(v, gamma)
-    return _finish_span(ops, gamma, v, tv, pol, max_iter, False, "pi")
+    tv, pol = ops.bellman(v, gamma)
+    return _certified(ops, gamma, v, tv, pol, max_iter, False, "pi")
 
 
 def modified_policy_iteration(
@@ -215,7 +243,7 @@ def modified_policy_iteration(
             callback(k, tv, pol)
         d = tv - v
         if d.max() - d.min() <= thresh:
-            return _finish_span(ops, gamma, v, tv, pol, k, True, "mpi")
+            return _certified(ops, gamma, v, tv, pol, k, True, "mpi")
         u, w = tv.copy(), v
         if m:
             chain = ops.chain(pol)
@@ -224,7 +252,7 @@ def modified_policy_iteration(
                 u, w = w, u
         v = u
     ops.bellman(v, gamma, tv, pol)
-    return _finish_span(ops, gamma, v, tv, pol, max_iter, False, "mpi")
+    return _certified(ops, gamma, v, tv, pol, max_iter, False, "mpi")
 
 
 def linear_program(mdp: TabularMDP, tol: float = 1e-10) -> Solution:
@@ -260,6 +288,7 @@ def linear_program(mdp: TabularMDP, tol: float = 1e-10) -> Solution:
         converged=sol.converged,
         method="lp",
         error_bound=sol.error_bound,
+        rounding=sol.rounding,
         _q=sol._q,
     )
 
@@ -309,6 +338,13 @@ def solve(
         "mpi": modified_policy_iteration,
         "lp": linear_program,
     }[method]
+    allowed = set(inspect.signature(fn).parameters) - {"mdp", "tol"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise InvalidArgumentError(
+            f"method {method!r} takes no option {', '.join(map(repr, unknown))}; "
+            f"its options are {', '.join(sorted(allowed)) or 'none'}"
+        )
     return fn(mdp, tol=tol, **options)
 
 
@@ -357,7 +393,11 @@ def occupancy(mdp: TabularMDP, policy: np.ndarray, initial: np.ndarray | None = 
 
     gamma = V.require_discounted(mdp.gamma, "occupancy")
     pi = mdp.policy_matrix(policy)
-    mu = mdp.initial if initial is None else mdp.with_initial(initial).initial
+    mu = (
+        mdp.initial
+        if initial is None
+        else V.check_distribution(initial, mdp.S, "initial", InvalidArgumentError)
+    )
     Ppi, _ = _policy_chain(mdp, pi)
     PT = Ppi.T.tocsr() if sp.issparse(Ppi) else np.ascontiguousarray(Ppi.T)
     ds = (1.0 - gamma) * Chain(PT, mu).evaluate(gamma)

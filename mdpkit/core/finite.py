@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from mdpkit.core._ops import Operators
 from mdpkit.core.model import FiniteHorizonMDP
 from mdpkit.core.results import FiniteSolution
-from mdpkit.core.validate import check_choice, check_policy
+from mdpkit.core.validate import check_choice, check_distribution, check_policy
 from mdpkit.errors import InvalidArgumentError, InvalidPolicyError
 
 __all__ = ["backward_induction", "evaluate_finite", "occupancy_finite"]
@@ -107,9 +107,11 @@ def occupancy_finite(
     :math:`\mu^\top V_0^\pi = \sum_{h,s,a} d_h(s,a)\, r_h(s,a) + \sum_s d_H(s)\, v_{\mathrm{term}}(s)`.
     """
     pi = _markov_policy(mdp, policy)
-    mu = mdp.initial if initial is None else np.asarray(initial, dtype=np.float64)
-    if mu.shape != (mdp.S,):
-        raise InvalidArgumentError(f"initial has shape {mu.shape}, expected ({mdp.S},)")
+    mu = (
+        mdp.initial
+        if initial is None
+        else check_distribution(initial, mdp.S, "initial", InvalidArgumentError)
+    )
     d = np.empty((mdp.H, mdp.S, mdp.A))
     state = mu.copy()
     for h in range(mdp.H):

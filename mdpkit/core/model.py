@@ -125,10 +125,7 @@ def _prepare_kernel_and_reward(
 def _check_initial(initial: object, S: int) -> np.ndarray:
     if initial is None:
         return np.full(S, 1.0 / S)
-    mu = V.as_float_array(initial, "initial")
-    V.check_shape(mu, (S,), "initial")
-    V.check_distribution_rows(mu[None, :], "initial")
-    return np.array(mu, copy=True)
+    return V.check_distribution(initial, S, "initial")
 
 
 @dataclass(frozen=True, eq=False, init=False)
@@ -430,12 +427,30 @@ class FiniteHorizonMDP:
             raise InvalidMDPError(
                 f"R has shape {Ra.shape}, expected (H, S, A), (S, A), (H, S, A, S) or (S, A, S)"
             )
-        masks = np.broadcast_to(
-            np.ones((S, A), dtype=bool) if mask is None else np.asarray(mask, dtype=bool), (H, S, A)
-        )
+        if mask is None:
+            masks = np.ones((H, S, A), dtype=bool)
+        else:
+            m = np.asarray(mask, dtype=bool)
+            if m.shape == (S, A):
+                masks = np.broadcast_to(m, (H, S, A))
+            elif m.shape == (H, S, A):
+                masks = m
+            else:
+                raise InvalidMDPError(
+                    f"mask has shape {m.shape}, expected (S, A) = ({S}, {A}) or (H, S, A) = ({H}, {S}, {A})"
+                )
         if stationary:
             Pst, S, A = _prepare_kernel(P)
-            Rs, Ms = zip(*(_prepare_reward(Rh[h], Pst, S, A, masks[h]) for h in range(H)), strict=True)
+            Rs, Ms = [], []
+            for h in range(H):
+                try:
+                    r, m = _prepare_reward(Rh[h], Pst, S, A, masks[h])
+                except InvalidMDPError as exc:
+                    if len(Rh) == 1 or (Rh[0] is Rh[-1] and masks.strides[0] == 0):
+                        raise  # reward and mask are stationary: no stage to name
+                    raise InvalidMDPError(f"stage h={h}: {exc}") from None
+                Rs.append(r)
+                Ms.append(m)
             Pst = _finalize_kernel(Pst, S, A, ~np.any(Ms, axis=0))
         else:
             Ps, Rs, Ms = [], [], []

@@ -23,12 +23,18 @@ class Solution:
     residual : float
         Bellman residual :math:`\|TV - V\|_\infty` of the returned ``V``.
     converged : bool
-        Whether the stopping rule was met within the iteration budget.
+        Whether the stopping rule was met within the iteration budget (VI/MPI: the span rule
+        :math:`\mathrm{sp}(Tv - v) \le \mathrm{tol}(1-\gamma)`; PI and LP: a stable policy).
     method : str
         ``"vi" | "pi" | "mpi" | "lp"``.
     error_bound : float
-        Certified bound on :math:`\|V^{\pi} - V^*\|_\infty` from the last sweep's span,
-        :math:`\mathrm{sp}(Tv - v) / (1 - \gamma)` (Puterman 1994, Prop. 6.6.5 and Thm 6.6.6).
+        Certified bound on :math:`\|V^{\pi} - V^*\|_\infty`: the span bracket of the last sweep,
+        :math:`\mathrm{sp}(Tv - v) / (1 - \gamma)` (Puterman 1994, Prop. 6.6.5 and Thm 6.6.6), plus
+        ``rounding``. It can exceed ``tol`` when ``tol`` is below the floating-point floor.
+    rounding : float
+        Worst-case rounding term included in ``error_bound``,
+        :math:`2 (n+2) u (\max|r| + \gamma\|V\|_\infty)/(1-\gamma)` (see
+        :func:`mdpkit.core.discounted.rounding_floor`).
     Q : ndarray (S, A)
         :math:`Q = R + \gamma P V` with ``-inf`` at infeasible pairs (computed on first access).
     """
@@ -40,6 +46,7 @@ class Solution:
     converged: bool
     method: str = ""
     error_bound: float = float("nan")
+    rounding: float = 0.0
     _q: Callable[[], np.ndarray] | None = field(default=None, repr=False)
     _cache: dict = field(default_factory=dict, repr=False)
 

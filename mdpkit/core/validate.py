@@ -30,12 +30,26 @@ def as_float_array(x: object, name: str) -> np.ndarray:
     return arr
 
 
-def check_finite(arr: np.ndarray, name: str, allow_neg_inf: bool = False) -> None:
-    """Raise if ``arr`` holds NaN or an infinity (``-inf`` may be allowed, e.g. for infeasible rewards)."""
-    bad = np.isnan(arr) | (np.isposinf(arr)) | (np.isneginf(arr) & (not allow_neg_inf))
+def _num(x: object) -> str:
+    """A number as a user wrote it (``-0.5``, not ``np.float64(-0.5)``)."""
+    return repr(float(x)) if isinstance(x, numbers.Real | np.floating | np.integer) else repr(x)
+
+
+def check_finite(
+    arr: np.ndarray, name: str, allow_neg_inf: bool = False, skip: np.ndarray | None = None
+) -> None:
+    """Raise if ``arr`` holds NaN or an infinity (``-inf`` may be allowed, e.g. for infeasible rewards).
+
+    ``skip`` (bool, shape ``arr.shape[:-1]``) exempts whole rows, e.g. those of infeasible pairs.
+    """
+    if np.isfinite(arr).all():  # fast path: one pass, no temporaries beyond a bool array
+        return
+    bad = np.isnan(arr) | np.isposinf(arr) | (np.isneginf(arr) & (not allow_neg_inf))
+    if skip is not None:
+        bad &= ~skip[..., None]
     if bad.any():
         idx = np.argwhere(bad)[0]
-        raise InvalidMDPError(f"{name}[{_fmt_index(idx)}] = {arr[tuple(idx)]!r} is not finite")
+        raise InvalidMDPError(f"{name}[{_fmt_index(idx)}] = {_num(arr[tuple(idx)])} is not finite")
 
 
 def check_shape(arr: np.ndarray, shape: tuple[int, ...], name: str) -> None:
@@ -55,13 +69,13 @@ def check_distribution_rows(
     skip : bool ndarray of shape ``arr.shape[:-1]``, optional
         Rows to skip (infeasible state-action pairs).
     """
-    check_finite(arr, name)
+    check_finite(arr, name, skip=skip)
     neg = arr < 0
     if skip is not None:
         neg &= ~skip[..., None]
     if neg.any():
         idx = np.argwhere(neg)[0]
-        raise InvalidMDPError(f"{name}[{_fmt_index(idx)}] = {arr[tuple(idx)]!r} is negative")
+        raise InvalidMDPError(f"{name}[{_fmt_index(idx)}] = {_num(arr[tuple(idx)])} is negative")
     sums = arr.sum(axis=-1)
     bad = np.abs(sums - 1.0) > tol
     if skip is not None:
@@ -85,12 +99,12 @@ def check_csr_rows(P: sp.csr_matrix, S: int, A: int, name: str, skip: np.ndarray
     if bad.any():
         k = int(np.argmax(bad))
         s, a = divmod(int(rows[k]), A)
-        raise InvalidMDPError(f"{name}[{s}, {a}, {P.indices[k]}] = {data[k]!r} is not finite")
+        raise InvalidMDPError(f"{name}[{s}, {a}, {P.indices[k]}] = {_num(data[k])} is not finite")
     bad = (data < 0) & keep
     if bad.any():
         k = int(np.argmax(bad))
         s, a = divmod(int(rows[k]), A)
-        raise InvalidMDPError(f"{name}[{s}, {a}, {P.indices[k]}] = {data[k]!r} is negative")
+        raise InvalidMDPError(f"{name}[{s}, {a}, {P.indices[k]}] = {_num(data[k])} is negative")
     sums = np.asarray(P.sum(axis=1)).ravel()
     badrow = np.abs(sums - 1.0) > ROW_SUM_TOL
     if skip is not None:
@@ -106,7 +120,7 @@ def check_csr_rows(P: sp.csr_matrix, S: int, A: int, name: str, skip: np.ndarray
 def check_gamma(gamma: object, allow_one: bool = True) -> float:
     """Validate a discount factor: a real number in [0, 1] (or [0, 1) when ``allow_one`` is False)."""
     if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real):
-        raise InvalidMDPError(f"gamma = {gamma!r} must be a real number in [0, 1)")
+        raise InvalidMDPError(f"gamma = {gamma!r} must be a real number in [0, 1]")
     g = float(gamma)
     if not np.isfinite(g) or g < 0 or g > 1 or (g == 1 and not allow_one):
         upper = "1]" if allow_one else "1)"
@@ -130,9 +144,26 @@ def check_positive_int(value: object, name: str) -> int:
 
 
 def check_tol(tol: object) -> float:
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not (float(tol) > 0):
-        raise InvalidArgumentError(f"tol = {tol!r} must be a positive number")
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not (0 < float(tol) < np.inf):
+        raise InvalidArgumentError(f"tol = {tol!r} must be a positive finite number")
     return float(tol)
+
+
+def check_distribution(mu: object, n: int, name: str, error: type[Exception] = InvalidMDPError) -> np.ndarray:
+    """Validate a probability vector of length ``n``; messages name ``name[i]``; raises ``error``."""
+    try:
+        arr = as_float_array(mu, name)
+        check_shape(arr, (n,), name)
+        check_finite(arr, name)
+    except InvalidMDPError as exc:
+        raise error(str(exc)) from None
+    if (arr < 0).any():
+        i = int(np.argmax(arr < 0))
+        raise error(f"{name}[{i}] = {_num(arr[i])} is negative")
+    total = float(arr.sum())
+    if abs(total - 1.0) > ROW_SUM_TOL:
+        raise error(f"{name} sums to {total:.12g}, expected 1 (tolerance {ROW_SUM_TOL:g})")
+    return np.array(arr, copy=True)
 
 
 def check_choice(value: object, name: str, choices: tuple[str, ...]) -> str:
@@ -195,7 +226,7 @@ def check_policy(policy: object, mask: np.ndarray, name: str = "policy") -> np.n
         if bad.any():
             s, a = np.argwhere(bad)[0]
             raise InvalidPolicyError(
-                f"{name}[{s}, {a}] = {out[s, a]!r} puts mass on an infeasible action in state {s}"
+                f"{name}[{s}, {a}] = {_num(out[s, a])} puts mass on an infeasible action in state {s}"
             )
         return out
     raise InvalidPolicyError(

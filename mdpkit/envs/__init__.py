@@ -1,0 +1,36 @@
+"""Instance families: random models (GARNET, dense, communicating, multichain), textbook models (RiverSwim,
+chains, Puterman's two-state example) and grid worlds (incl. the IWOCS windy walk).
+
+Every family returns a :class:`mdpkit.TabularMDP`; random ones take ``seed: int | np.random.Generator``.
+"""
+
+from mdpkit.envs.classic import chain, riverswim, two_state_puterman
+from mdpkit.envs.gridworld import (
+    GRID_ACTIONS,
+    WINDY_WALK_GOAL,
+    WINDY_WALK_START,
+    Grid,
+    gridworld,
+    windy_walk,
+    windy_walk_grid,
+    windy_walk_kernels,
+)
+from mdpkit.envs.random_mdps import dense_random, garnet, random_communicating, random_multichain
+
+__all__ = [
+    "garnet",
+    "dense_random",
+    "random_communicating",
+    "random_multichain",
+    "riverswim",
+    "chain",
+    "two_state_puterman",
+    "gridworld",
+    "Grid",
+    "GRID_ACTIONS",
+    "windy_walk",
+    "windy_walk_kernels",
+    "windy_walk_grid",
+    "WINDY_WALK_START",
+    "WINDY_WALK_GOAL",
+]
