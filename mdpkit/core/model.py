@@ -352,7 +352,8 @@ class FiniteHorizonMDP:
         Time-indexed or stationary transition kernel.
     R : ndarray (H, S, A), (S, A), (H, S, A, S) or (S, A, S)
         Time-indexed or stationary rewards; ``R[..., s']`` forms are reduced with ``P``. A 3-d ``R`` is read
-        as (H, S, A) when that shape fits and as (S, A, S) otherwise (an ambiguous shape raises).
+        as (H, S, A) whenever that shape fits (also when H = S = A), and as (S, A, S) otherwise; pass a 4-d
+        (H, S, A, S) reward to force the transition-dependent reading.
     H : int
         Horizon (number of decisions).
     initial : ndarray (S,), optional
@@ -410,11 +411,6 @@ class FiniteHorizonMDP:
             Rh = list(Ra)
         elif Ra.ndim == 3:
             fits_t, fits_sas = Ra.shape == (H, S, A), Ra.shape == (S, A, S)
-            if fits_t and fits_sas:
-                raise InvalidMDPError(
-                    f"R has shape {Ra.shape}, which is both (H, S, A) and (S, A, S); pass a 4-d (H, S, A, S) "
-                    "or reduce it to (H, S, A)"
-                )
             if fits_t:
                 Rh = list(Ra)
             elif fits_sas:

@@ -432,13 +432,12 @@ class TestFiniteHorizon:
             "stage h=2: P[1, 0, :] sums to 0.9",
         )
 
-    def test_ambiguous_reward_shape(self):
-        # H = S = A = 2: a 3-d R of shape (2, 2, 2) is both (H, S, A) and (S, A, S)
-        raises(
-            InvalidMDPError,
-            lambda: FiniteHorizonMDP(uniform_P(), np.zeros((2, 2, 2)), 2),
-            "R has shape (2, 2, 2), which is both (H, S, A) and (S, A, S)",
-        )
+    def test_ambiguous_reward_shape_reads_as_time_indexed(self):
+        # H = S = A = 2: a 3-d R of shape (2, 2, 2) fits both (H, S, A) and (S, A, S); the documented rule
+        # reads it as (H, S, A), so R[h] is the reward of stage h.
+        R = np.arange(8.0).reshape(2, 2, 2)
+        fh = FiniteHorizonMDP(uniform_P(), R, 2)
+        np.testing.assert_array_equal(fh.R, R)
 
     def test_reward_fits_neither_3d_reading(self):
         raises(
