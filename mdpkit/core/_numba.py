@@ -52,49 +52,50 @@ def q_dense(P, R, gamma, v, Q):
             Q[s, a] = R[s, a] + gamma * _dot(P, s, a, v)
 
 
+@nb.njit(**_JIT)
+def _greedy_dense(P, R, gamma, v, s, keep):
+    """(max_a Q(s, a), first maximiser, Q(s, keep)) with Q = R + gamma P v; infeasible actions skipped."""
+    best = -np.inf
+    arg = 0
+    qkeep = -np.inf
+    for a in range(R.shape[1]):
+        if R[s, a] == -np.inf:
+            continue
+        q = R[s, a] + gamma * _dot(P, s, a, v)
+        if a == keep:
+            qkeep = q
+        if q > best:
+            best = q
+            arg = a
+    return best, arg, qkeep
+
+
 @nb.njit(parallel=True, **_JIT)
 def bellman_dense(P, R, gamma, v, vout, pol):
     """vout = T v, pol = greedy(v) (first maximiser); one pass over P, Q never stored."""
-    S, A = R.shape
-    for s in nb.prange(S):
-        best = -np.inf
-        arg = 0
-        for a in range(A):
-            if R[s, a] == -np.inf:
-                continue
-            q = R[s, a] + gamma * _dot(P, s, a, v)
-            if q > best:
-                best = q
-                arg = a
-        vout[s] = best
-        pol[s] = arg
+    for s in nb.prange(R.shape[0]):
+        vout[s], pol[s], _ = _greedy_dense(P, R, gamma, v, s, -1)
 
 
 @nb.njit(parallel=True, **_JIT)
 def improve_dense(P, R, gamma, v, pol, vout, newpol, vpi, tie):
     """Howard improvement: greedy(v), but keep pol[s] unless another action beats it by more than tie.
 
-    vout = T v, vpi = T_newpol v (the backup of the action kept)."""
-    S, A = R.shape
-    for s in nb.prange(S):
-        best = -np.inf
-        arg = 0
-        for a in range(A):
-            if R[s, a] == -np.inf:
-                continue
-            q = R[s, a] + gamma * _dot(P, s, a, v)
-            if q > best:
-                best = q
-                arg = a
-        cur = R[s, pol[s]] + gamma * _dot(P, s, pol[s], v)
-        if cur >= best - tie:
-            arg = pol[s]
-            best_kept = cur
-        else:
-            best_kept = best
-        vout[s] = best
-        vpi[s] = best_kept
+    vout = T v, newpol = the improved policy, vpi = T_newpol v (the backup of the action taken)."""
+    for s in nb.prange(R.shape[0]):
+        best, arg, cur = _greedy_dense(P, R, gamma, v, s, pol[s])
+        _keep_on_tie(s, best, arg, cur, pol, vout, newpol, vpi, tie)
+
+
+@nb.njit(**_JIT)
+def _keep_on_tie(s, best, arg, cur, pol, vout, newpol, vpi, tie):
+    vout[s] = best
+    if cur >= best - tie:
+        newpol[s] = pol[s]
+        vpi[s] = cur
+    else:
         newpol[s] = arg
+        vpi[s] = best
 
 
 @nb.njit(parallel=True, **_JIT)
@@ -115,45 +116,36 @@ def q_csr(indptr, indices, data, R, gamma, v, Q):
             Q[s, a] = R[s, a] + gamma * _csr_dot(indptr, indices, data, s * A + a, v)
 
 
+@nb.njit(**_JIT)
+def _greedy_csr(indptr, indices, data, R, gamma, v, s, keep):
+    """As :func:`_greedy_dense` for a CSR kernel."""
+    best = -np.inf
+    arg = 0
+    qkeep = -np.inf
+    A = R.shape[1]
+    for a in range(A):
+        if R[s, a] == -np.inf:
+            continue
+        q = R[s, a] + gamma * _csr_dot(indptr, indices, data, s * A + a, v)
+        if a == keep:
+            qkeep = q
+        if q > best:
+            best = q
+            arg = a
+    return best, arg, qkeep
+
+
 @nb.njit(parallel=True, **_JIT)
 def bellman_csr(indptr, indices, data, R, gamma, v, vout, pol):
-    S, A = R.shape
-    for s in nb.prange(S):
-        best = -np.inf
-        arg = 0
-        for a in range(A):
-            if R[s, a] == -np.inf:
-                continue
-            q = R[s, a] + gamma * _csr_dot(indptr, indices, data, s * A + a, v)
-            if q > best:
-                best = q
-                arg = a
-        vout[s] = best
-        pol[s] = arg
+    for s in nb.prange(R.shape[0]):
+        vout[s], pol[s], _ = _greedy_csr(indptr, indices, data, R, gamma, v, s, -1)
 
 
 @nb.njit(parallel=True, **_JIT)
 def improve_csr(indptr, indices, data, R, gamma, v, pol, vout, newpol, vpi, tie):
-    S, A = R.shape
-    for s in nb.prange(S):
-        best = -np.inf
-        arg = 0
-        for a in range(A):
-            if R[s, a] == -np.inf:
-                continue
-            q = R[s, a] + gamma * _csr_dot(indptr, indices, data, s * A + a, v)
-            if q > best:
-                best = q
-                arg = a
-        cur = R[s, pol[s]] + gamma * _csr_dot(indptr, indices, data, s * A + pol[s], v)
-        if cur >= best - tie:
-            arg = pol[s]
-            best_kept = cur
-        else:
-            best_kept = best
-        vout[s] = best
-        vpi[s] = best_kept
-        newpol[s] = arg
+    for s in nb.prange(R.shape[0]):
+        best, arg, cur = _greedy_csr(indptr, indices, data, R, gamma, v, s, pol[s])
+        _keep_on_tie(s, best, arg, cur, pol, vout, newpol, vpi, tie)
 
 
 @nb.njit(**_JIT)

@@ -148,8 +148,22 @@ def value_iteration(
     tol = V.check_tol(tol)
     ops = _ops(mdp)
     v = np.zeros(mdp.S) if v0 is None else np.array(v0, dtype=np.float64)
-    tv = np.empty(mdp.S)
-    pol = np.empty(mdp.S, dtype=np.int64)
+    return _span_iteration(ops, gamma, tol, 0, v, max_iter, callback, "vi")
+
+
+def _span_iteration(
+    ops: Operators,
+    gamma: float,
+    tol: float,
+    m: int,
+    v: np.ndarray,
+    max_iter: int,
+    callback: Callback | None,
+    method: str,
+) -> Solution:
+    """Shared loop of VI (``m = 0``) and MPI: ``v <- T_pi^m T v`` until the span rule certifies ``tol``."""
+    tv = np.empty(ops.S)
+    pol = np.empty(ops.S, dtype=np.int64)
     thresh = tol * (1.0 - gamma)
     for k in range(1, max_iter + 1):
         ops.bellman(v, gamma, tv, pol)
@@ -157,10 +171,18 @@ def value_iteration(
             callback(k, tv, pol)
         d = tv - v
         if d.max() - d.min() <= thresh:
-            return _certified(ops, gamma, v, tv, pol, k, True, "vi")
-        v, tv = tv, v
+            return _certified(ops, gamma, v, tv, pol, k, True, method)
+        if m == 0:
+            v, tv = tv, v
+            continue
+        u, w = tv.copy(), v
+        chain = ops.chain(pol)
+        for _ in range(m):
+            chain.step(u, gamma, w)
+            u, w = w, u
+        v = u
     ops.bellman(v, gamma, tv, pol)
-    return _certified(ops, gamma, v, tv, pol, max_iter, False, "vi")
+    return _certified(ops, gamma, v, tv, pol, max_iter, False, method)
 
 
 def policy_iteration(
@@ -234,25 +256,7 @@ def modified_policy_iteration(
         v = np.full(mdp.S, float(mdp.R[mdp.mask].min()) / (1.0 - gamma))
     else:
         v = np.array(v0, dtype=np.float64)
-    tv = np.empty(mdp.S)
-    pol = np.empty(mdp.S, dtype=np.int64)
-    thresh = tol * (1.0 - gamma)
-    for k in range(1, max_iter + 1):
-        ops.bellman(v, gamma, tv, pol)
-        if callback is not None:
-            callback(k, tv, pol)
-        d = tv - v
-        if d.max() - d.min() <= thresh:
-            return _certified(ops, gamma, v, tv, pol, k, True, "mpi")
-        u, w = tv.copy(), v
-        if m:
-            chain = ops.chain(pol)
-            for _ in range(m):
-                chain.step(u, gamma, w)
-                u, w = w, u
-        v = u
-    ops.bellman(v, gamma, tv, pol)
-    return _certified(ops, gamma, v, tv, pol, max_iter, False, "mpi")
+    return _span_iteration(ops, gamma, tol, int(m), v, max_iter, callback, "mpi")
 
 
 def linear_program(mdp: TabularMDP, tol: float = 1e-10) -> Solution:
@@ -313,7 +317,7 @@ def solve(
     tol : float
         Certified sup-norm suboptimality of the returned policy (see the module docstring).
     backend : {"numba", "torch"}
-        ``"torch"`` runs the same algorithm (``vi`` or ``pi``) with the batched torch operators of
+        ``"torch"`` runs the same algorithm (``vi``, ``pi`` or ``mpi``) with the batched torch operators of
         :mod:`mdpkit.core._torch` on ``device`` (default: CUDA when available, else CPU).
     **options
         Passed to the method (``max_iter``, ``m``, ``v0``, ``policy0``, ``callback``).

@@ -342,7 +342,7 @@ def test_solve_torch_options():
     assert warm.iterations == 1
     one = mdpkit.solve(mdp, "pi", backend="torch", device="cpu", policy0=star.policy)
     assert one.iterations == 1 and np.array_equal(one.policy, star.policy)
-    with pytest.raises(InvalidArgumentError, match="deterministic"):
+    with pytest.raises(InvalidPolicyError, match="deterministic"):
         mdpkit.solve(mdp, "pi", backend="torch", device="cpu", policy0=np.full((5, 3), 1 / 3))
     with pytest.raises(InvalidMDPError, match="v0 has shape"):
         mdpkit.solve(mdp, "vi", backend="torch", device="cpu", v0=np.zeros(4))

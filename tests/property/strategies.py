@@ -132,8 +132,6 @@ def finite_horizon_batches(
         if A > 1 and draw(st.booleans()):
             mask = rng.random((H, S, A)) < 0.7
             mask[:, np.arange(S), rng.integers(0, A, S)] = True
-        if H == S == A:  # an (H, S, A) reward would also read as (S, A, S): pass the unambiguous 4-d form
-            R = np.broadcast_to(R[..., None], (H, S, A, S))
         models.append(mdpkit.FiniteHorizonMDP(P, R, H, terminal=rng.normal(size=S), mask=mask))
     return models
 
