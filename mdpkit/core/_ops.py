@@ -11,9 +11,10 @@ from mdpkit.core import _numba as K
 
 #: Above this many states a sparse policy evaluation uses an iterative Krylov solve instead of sparse LU.
 SPARSE_DIRECT_MAX_S = 4000
-#: Below this many stored transition probabilities a sweep runs on one thread: waking a thread pool costs
-#: more than the sweep itself (measured ~50x slower on 5-state models on a loaded 2-core machine).
-PARALLEL_MIN_WORK = 200_000
+#: Below this many stored transition probabilities (a sweep of about a millisecond) kernels run on one
+#: thread: waking a sleeping thread pool costs milliseconds, more than the sweep itself (measured 50x
+#: slower on 5-state models, and slower on every model below ~1e6 entries, on a loaded 2-core machine).
+PARALLEL_MIN_WORK = 2_000_000
 
 
 def _run(nthreads: int, kernel, *args):
@@ -43,7 +44,9 @@ class Operators:
         self.S, self.A = self.R.shape
         self.sparse = sp.issparse(P)
         if self.sparse:
-            self.csr = (P.indptr.astype(np.int64), P.indices.astype(np.int64), P.data)
+            # unsigned column indices spare numba's negative-index check in the gather v[indices[k]]
+            idx_t = np.uint32 if P.shape[1] < 2**32 else np.uint64
+            self.csr = (P.indptr.astype(np.int64), P.indices.astype(idx_t), P.data)
             self.P = None
             self.nthreads = _threads(P.nnz)
             self.row_len = int(np.max(np.diff(P.indptr)))
@@ -83,6 +86,36 @@ class Operators:
         else:
             _run(self.nthreads, K.improve_dense, self.P, self.R, gamma, v, pol, out, new, vpi, tie)
         return out, new, vpi
+
+    def _arrays(self):
+        """(dense?, P, indptr, indices, data) with empty placeholders for the unused form."""
+        if self.sparse:
+            return (False, np.empty((0, 0, 0)), *self.csr)
+        e = np.empty(0, dtype=np.int64)
+        return (True, self.P, e, e.astype(np.uint32), np.empty(0))
+
+    def span_loop(
+        self, v: np.ndarray, gamma: float, thresh: float, max_iter: int, m: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]:
+        """VI (``m = 0``) / MPI sweeps in one compiled loop until ``sp(Tv - v) <= thresh``.
+
+        Returns ``(v, T v, greedy(v), sweeps, converged)``; ``v`` is a copy of the input, updated.
+        """
+        v = np.array(v, dtype=np.float64)
+        tv = np.empty(self.S)
+        pol = np.empty(self.S, dtype=np.int64)
+        k, ok = _run(
+            self.nthreads, K.span_loop, *self._arrays(), self.R, gamma, v, tv, pol, thresh, max_iter, m
+        )
+        return v, tv, pol, int(k), bool(ok)
+
+    def policy_step(self, pol: np.ndarray, gamma: float, v: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``out = T_pol v`` read in place from the kernel (no gathered chain)."""
+        if self.sparse:
+            _run(self.nthreads, K.policy_step_csr, *self.csr, self.R, pol, gamma, v, out)
+        else:
+            _run(self.nthreads, K.policy_step_dense, self.P, self.R, pol, gamma, v, out)
+        return out
 
     def chain(self, pol: np.ndarray) -> Chain:
         """The Markov reward process (P_pi, r_pi) of a deterministic policy."""

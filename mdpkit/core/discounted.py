@@ -161,26 +161,28 @@ def _span_iteration(
     callback: Callback | None,
     method: str,
 ) -> Solution:
-    """Shared loop of VI (``m = 0``) and MPI: ``v <- T_pi^m T v`` until the span rule certifies ``tol``."""
+    """Shared loop of VI (``m = 0``) and MPI: ``v <- T_pi^m T v`` until the span rule certifies ``tol``.
+
+    Without a callback the whole loop runs compiled (:meth:`Operators.span_loop`); with one, the same
+    iteration runs in Python so the callback sees every sweep.
+    """
+    thresh = tol * (1.0 - gamma)
+    if callback is None:
+        v, tv, pol, k, ok = ops.span_loop(v, gamma, thresh, max_iter, m)
+        return _certified(ops, gamma, v, tv, pol, k, ok, method)
     tv = np.empty(ops.S)
     pol = np.empty(ops.S, dtype=np.int64)
-    thresh = tol * (1.0 - gamma)
+    w = np.empty(ops.S)
     for k in range(1, max_iter + 1):
         ops.bellman(v, gamma, tv, pol)
-        if callback is not None:
-            callback(k, tv, pol)
+        callback(k, tv, pol)
         d = tv - v
         if d.max() - d.min() <= thresh:
             return _certified(ops, gamma, v, tv, pol, k, True, method)
-        if m == 0:
-            v, tv = tv, v
-            continue
-        u, w = tv.copy(), v
-        chain = ops.chain(pol)
+        v = tv.copy()
         for _ in range(m):
-            chain.step(u, gamma, w)
-            u, w = w, u
-        v = u
+            ops.policy_step(pol, gamma, v, w)
+            v, w = w, v
     ops.bellman(v, gamma, tv, pol)
     return _certified(ops, gamma, v, tv, pol, max_iter, False, method)
 

@@ -4,9 +4,10 @@ example."""
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from mdpkit.core.model import TabularMDP
-from mdpkit.envs._common import check_gamma, check_int, check_prob, check_real
+from mdpkit.envs._common import check_gamma, check_int, check_prob, check_real, use_sparse
 from mdpkit.errors import InvalidArgumentError
 
 __all__ = ["riverswim", "chain", "two_state_puterman"]
@@ -22,6 +23,7 @@ def riverswim(
     *,
     p_right_start: float = 0.6,
     p_stay_end: float = 0.6,
+    sparse: bool | None = None,
 ) -> TabularMDP:
     r"""RiverSwim: a chain of ``n`` states where swimming right (against the current) pays off only far away.
 
@@ -54,6 +56,9 @@ def riverswim(
         Probability that action 1 moves 0 -> 1 (keyword only).
     p_stay_end : float
         Probability that action 1 keeps the agent in ``n-1`` (keyword only).
+    sparse : bool or None
+        Store ``P`` as CSR (True), dense (False), or choose by size and density (None: CSR from about
+        n = 71 on, where fewer than 5 % of the dense entries are non-zero; keyword only).
 
     References
     ----------
@@ -74,18 +79,17 @@ def riverswim(
     pe = check_prob(p_stay_end, "p_stay_end")
     rl = check_real(r_left, "r_left")
     rr = check_real(r_right, "r_right")
-    P = np.zeros((n, 2, n))
-    R = np.zeros((n, 2))
+    # entries (s, a, s', p): left is deterministic; right drifts up-river with pr, stays ps, slips back pl
     s = np.arange(n)
-    P[s, 0, np.maximum(s - 1, 0)] = 1.0
     mid = s[1:-1]
-    P[mid, 1, mid + 1] = pr
-    P[mid, 1, mid] = ps
-    P[mid, 1, mid - 1] = pl
-    P[0, 1, 1] = p0
-    P[0, 1, 0] = 1.0 - p0
-    P[n - 1, 1, n - 1] = pe
-    P[n - 1, 1, n - 2] = 1.0 - pe
+    ss = np.concatenate([s, mid, mid, mid, [0, 0, n - 1, n - 1]])
+    aa = np.concatenate([np.zeros(n, int), np.ones(3 * mid.size + 4, int)])
+    tt = np.concatenate([np.maximum(s - 1, 0), mid + 1, mid, mid - 1, [1, 0, n - 1, n - 2]])
+    pp = np.concatenate([np.ones(n), np.full(mid.size, pr), np.full(mid.size, ps), np.full(mid.size, pl)])
+    pp = np.concatenate([pp, [p0, 1.0 - p0, pe, 1.0 - pe]])
+    rows = sp.csr_matrix((pp, (ss * 2 + aa, tt)), shape=(2 * n, n))  # duplicates (n = 2) are summed
+    P = rows if use_sparse(sparse, n, 2, nnz=rows.nnz) else rows.toarray().reshape(n, 2, n)
+    R = np.zeros((n, 2))
     R[0, 0] = rl
     R[n - 1, 1] = rr
     initial = np.zeros(n)
