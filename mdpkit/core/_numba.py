@@ -212,7 +212,7 @@ def _backup(dense, P, indptr, indices, data, R, gamma, v, tv, pol):
 
 
 @nb.njit(**_JIT)
-def span_loop(dense, P, indptr, indices, data, R, gamma, v, tv, pol, thresh, max_iter, m):
+def span_loop(dense, P, indptr, indices, data, R, gamma, v, tv, pol, thresh, max_iter, m, theta):
     """VI (m = 0) or modified PI (m > 0) until sp(Tv - v) <= thresh, all sweeps inside one compiled loop.
 
     Keeping the loop in numba avoids Python overhead per sweep and keeps the worker threads spinning
@@ -232,11 +232,20 @@ def span_loop(dense, P, indptr, indices, data, R, gamma, v, tv, pol, thresh, max
         if hi - lo <= thresh:
             return k, True
         v[:] = tv
+        outer = hi - lo
         for _ in range(m):
             if dense:
                 policy_step_dense(P, R, pol, gamma, v, w)
             else:
                 policy_step_csr(indptr, indices, data, R, pol, gamma, v, w)
+            ilo = np.inf
+            ihi = -np.inf
+            for s in range(S):
+                d = w[s] - v[s]
+                ilo = min(ilo, d)
+                ihi = max(ihi, d)
             v[:] = w
+            if ihi - ilo <= theta * outer:
+                break
     _backup(dense, P, indptr, indices, data, R, gamma, v, tv, pol)
     return max_iter, False

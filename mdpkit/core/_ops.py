@@ -95,7 +95,7 @@ class Operators:
         return (True, self.P, e, e.astype(np.uint32), np.empty(0))
 
     def span_loop(
-        self, v: np.ndarray, gamma: float, thresh: float, max_iter: int, m: int
+        self, v: np.ndarray, gamma: float, thresh: float, max_iter: int, m: int, theta: float = 0.0
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]:
         """VI (``m = 0``) / MPI sweeps in one compiled loop until ``sp(Tv - v) <= thresh``.
 
@@ -105,7 +105,7 @@ class Operators:
         tv = np.empty(self.S)
         pol = np.empty(self.S, dtype=np.int64)
         k, ok = _run(
-            self.nthreads, K.span_loop, *self._arrays(), self.R, gamma, v, tv, pol, thresh, max_iter, m
+            self.nthreads, K.span_loop, *self._arrays(), self.R, gamma, v, tv, pol, thresh, max_iter, m, theta
         )
         return v, tv, pol, int(k), bool(ok)
 
