@@ -35,10 +35,13 @@ __all__ = [
 ]
 
 
+#: sub-packages imported on first attribute access, so that `import mdpkit` stays light
+_LAZY = {"envs", "claims", "experiments", "policy_gradient", "rover", "combinatorial", "robust", "morl"}
+
+
 def __getattr__(name: str):
-    # lazy sub-packages: keep `import mdpkit` light
     import importlib
 
-    if name in {"envs", "claims", "experiments", "policy_gradient", "rover", "combinatorial", "robust"}:
+    if name in _LAZY:
         return importlib.import_module(f"mdpkit.{name}")
     raise AttributeError(f"module 'mdpkit' has no attribute {name!r}")
