@@ -1,7 +1,9 @@
 """Instance families: random models (GARNET, dense, communicating, multichain), textbook models (RiverSwim,
-chains, Puterman's two-state example) and grid worlds (incl. the IWOCS windy walk).
+chains, Puterman's two-state example), grid worlds (incl. the IWOCS windy walk) and multi-objective
+benchmarks (Deep Sea Treasure, Fruit Tree, Resource Gathering, random MOMDPs).
 
-Every family returns a :class:`mdpkit.TabularMDP`; random ones take ``seed: int | np.random.Generator``.
+Every family returns a :class:`mdpkit.TabularMDP` (multi-objective ones a
+:class:`mdpkit.morl.MultiObjectiveMDP`); random ones take ``seed: int | np.random.Generator``.
 """
 
 from mdpkit.envs.classic import chain, riverswim, two_state_puterman
@@ -14,6 +16,14 @@ from mdpkit.envs.gridworld import (
     windy_walk,
     windy_walk_grid,
     windy_walk_kernels,
+)
+from mdpkit.envs.morl_envs import (
+    DST_PARETO_FRONT,
+    DST_TREASURES,
+    deep_sea_treasure,
+    fruit_tree,
+    random_momdp,
+    resource_gathering,
 )
 from mdpkit.envs.random_mdps import dense_random, garnet, random_communicating, random_multichain
 
@@ -33,4 +43,10 @@ __all__ = [
     "windy_walk_grid",
     "WINDY_WALK_START",
     "WINDY_WALK_GOAL",
+    "deep_sea_treasure",
+    "fruit_tree",
+    "resource_gathering",
+    "random_momdp",
+    "DST_PARETO_FRONT",
+    "DST_TREASURES",
 ]
