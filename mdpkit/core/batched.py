@@ -639,7 +639,8 @@ def modified_policy_iteration(
     stall: int | None | Literal["auto"] = "auto",
     check: bool = True,
 ) -> BatchedSolution:
-    r"""Modified PI per model (Puterman 1994, §6.5), as :func:`mdpkit.modified_policy_iteration`.
+    r"""Modified PI per model (Puterman 1994, §6.5), as :func:`mdpkit.modified_policy_iteration` with
+    ``theta = 0`` (a fixed order ``m``; the numba solver's default stops its inner steps adaptively).
 
     :math:`\pi^k_b = \mathrm{greedy}(v^k_b)`, :math:`v^{k+1}_b = T_{\pi^k_b}^{m}\, T_b v^k_b`, from
     :math:`v^0_b = \min r_b/(1-\gamma_b)` (so the iterates increase monotonically to :math:`V^*_b`); same span
