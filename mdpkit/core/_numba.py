@@ -30,14 +30,6 @@ def _dot(P, s, a, v):
     return acc
 
 
-@nb.njit(inline="always", **_JIT)
-def _dot2(M, s, v):
-    acc = 0.0
-    for t in range(v.shape[0]):
-        acc += M[s, t] * v[t]
-    return acc
-
-
 @nb.njit(inline="always", **_JIT_CSR)
 def _csr_dot(indptr, indices, data, r, v):
     """sum_k data[k] v[indices[k]] over row r (unsigned indices: no negative-index wrap check)."""
@@ -170,22 +162,6 @@ def gather_policy_csr(indptr, indices, data, R, pol):
         dat[ptr[s] : ptr[s] + n] = data[indptr[r] : indptr[r + 1]]
         rpi[s] = R[s, pol[s]]
     return ptr, idx, dat, rpi
-
-
-@nb.njit(parallel=True, **_JIT_CSR)
-def chain_step_csr(ptr, idx, dat, rpi, gamma, v, vout):
-    """vout = r_pi + gamma P_pi v for a CSR chain."""
-    S = rpi.shape[0]
-    for s in nb.prange(S):
-        vout[s] = rpi[s] + gamma * _csr_dot(ptr, idx, dat, s, v)
-
-
-@nb.njit(parallel=True, **_JIT)
-def chain_step_dense(Ppi, rpi, gamma, v, vout):
-    """vout = r_pi + gamma P_pi v for a dense chain."""
-    S = rpi.shape[0]
-    for s in nb.prange(S):
-        vout[s] = rpi[s] + gamma * _dot2(Ppi, s, v)
 
 
 # --------------------------------------------------------------------------- whole VI / MPI loops

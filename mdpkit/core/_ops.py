@@ -136,27 +136,6 @@ class Chain:
         self.P, self.r = P, r
         self.S = r.shape[0]
         self.sparse = sp.issparse(P)
-        self.nthreads = _threads(P.nnz if self.sparse else P.size)
-
-    def step(self, v: np.ndarray, gamma: float, out: np.ndarray | None = None) -> np.ndarray:
-        """``r_pi + gamma P_pi v``."""
-        out = np.empty(self.S) if out is None else out
-        if self.sparse:
-            P = self.P
-            _run(
-                self.nthreads,
-                K.chain_step_csr,
-                P.indptr.astype(np.int64),
-                P.indices,
-                P.data,
-                self.r,
-                gamma,
-                v,
-                out,
-            )
-        else:
-            _run(self.nthreads, K.chain_step_dense, self.P, self.r, gamma, v, out)
-        return out
 
     def evaluate(self, gamma: float, r: np.ndarray | None = None, x0: np.ndarray | None = None) -> np.ndarray:
         r"""Exact :math:`V = (I - \gamma P_\pi)^{-1} r`.

@@ -203,7 +203,8 @@ def policy_iteration(
     r"""Howard's policy iteration with exact evaluation (Puterman 1994, §6.4).
 
     Evaluation solves :math:`(I - \gamma P_{\pi_k}) V_k = r_{\pi_k}` exactly (LU; for sparse models with more
-    than :data:`mdpkit.core._ops.SPARSE_DIRECT_MAX_S` states, GMRES to relative residual 1e-14). Improvement
+    than :data:`mdpkit.core._ops.SPARSE_DIRECT_MAX_S` states, BiCGSTAB warm-started at the previous
+    policy's values, to relative residual 1e-15). Improvement
     takes the greedy action, keeping :math:`\pi_k(s)` on ties within a few ulps, so :math:`V_{k+1} \ge V_k`
     and the method stops after finitely many steps at an optimal policy (``error_bound`` ~ rounding).
 
