@@ -81,7 +81,10 @@ class BQPolicy(nn.Module):
         Width, depth, attention heads and feed-forward width (the paper: 128, 9, 8, 512; CPU defaults
         smaller).
     dropout : float
+        Dropout probability in the transformer layers.
 
+    Notes
+    -----
     Input ``x`` of :meth:`forward`: (B, m + 2, 4) features, token 0 the current node, token 1 the
     destination, tokens 2.. the unvisited nodes (any order). Output: (B, m) logits over the unvisited nodes.
     """
