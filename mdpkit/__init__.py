@@ -36,7 +36,20 @@ __all__ = [
 
 
 #: sub-packages imported on first attribute access, so that `import mdpkit` stays light
-_LAZY = {"envs", "claims", "experiments", "policy_gradient", "rover", "combinatorial", "robust", "morl"}
+_LAZY = {
+    "envs",
+    "claims",
+    "experiments",
+    "policy_gradient",
+    "rover",
+    "combinatorial",
+    "robust",
+    "morl",
+    "average",
+    "latent",
+    "linear",
+    "plotting",
+}
 
 
 def __getattr__(name: str):

@@ -1,0 +1,52 @@
+"""Latent MDPs with the context revealed in hindsight (Zhou, Wang & Du, ICML 2023).
+
+* :mod:`mdpkit.latent.model` — :class:`LatentMDP` (validation, :math:`\\Gamma`, :math:`\\mathrm{Var}^*`,
+  beliefs, sampling), the :class:`History` an agent observes;
+* :mod:`mdpkit.latent.planning` — exact planning over histories with alpha vectors (:func:`plan`),
+  exact evaluation of any history-dependent policy (:func:`evaluate`, :func:`return_moments`),
+  :func:`var_star`, brute force for tiny instances;
+* :mod:`mdpkit.latent.instances` — seeded random LMDPs and the :math:`\\Gamma = 2` lower-bound family;
+* :mod:`mdpkit.latent._torch` — batched torch twins of the evaluators.
+"""
+
+from mdpkit.latent.model import (
+    Episode,
+    History,
+    LatentMDP,
+    LatentPolicy,
+    MarkovLatentPolicy,
+    as_latent_policy,
+    stack_contexts,
+)
+from mdpkit.latent.planning import (
+    DEFAULT_MAX_HISTORIES,
+    HistoryPolicy,
+    LatentSolution,
+    PlanningLimitError,
+    ReturnMoments,
+    VarStar,
+    evaluate,
+    plan,
+    return_moments,
+    var_star,
+)
+
+__all__ = [
+    "LatentMDP",
+    "History",
+    "Episode",
+    "LatentPolicy",
+    "MarkovLatentPolicy",
+    "as_latent_policy",
+    "stack_contexts",
+    "plan",
+    "evaluate",
+    "return_moments",
+    "var_star",
+    "HistoryPolicy",
+    "LatentSolution",
+    "ReturnMoments",
+    "VarStar",
+    "PlanningLimitError",
+    "DEFAULT_MAX_HISTORIES",
+]
