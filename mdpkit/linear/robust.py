@@ -587,7 +587,11 @@ def regularised_value(Q: np.ndarray, lam: float, pi_ref: np.ndarray | None = Non
     if lam == 0.0:
         return Q.max(axis=-1)
     ref = np.full(Q.shape, 1.0 / Q.shape[-1]) if pi_ref is None else np.broadcast_to(pi_ref, Q.shape)
-    return lam * logsumexp(Q / lam, b=ref, axis=-1)
+    # shift by the max before dividing by lambda: Q / lambda overflows for a subnormal lambda
+    m = Q.max(axis=-1, keepdims=True)
+    with np.errstate(over="ignore"):  # (Q - m) / lambda -> -inf is exact here
+        shifted = (Q - m) / lam
+    return m[..., 0] + lam * logsumexp(shifted, b=ref, axis=-1)
 
 
 def softmax_policy(Q: np.ndarray, lam: float, pi_ref: np.ndarray | None = None) -> np.ndarray:
@@ -614,8 +618,8 @@ def softmax_policy(Q: np.ndarray, lam: float, pi_ref: np.ndarray | None = None) 
         np.put_along_axis(out, np.argmax(Q, axis=-1)[..., None], 1.0, axis=-1)
         return out
     ref = np.full(Q.shape, 1.0 / Q.shape[-1]) if pi_ref is None else np.broadcast_to(pi_ref, Q.shape)
-    with np.errstate(divide="ignore"):
-        logits = np.log(ref) + Q / lam
+    with np.errstate(divide="ignore", over="ignore"):
+        logits = np.log(ref) + (Q - Q.max(axis=-1, keepdims=True)) / lam
     logits -= logits.max(axis=-1, keepdims=True)
     w = np.exp(logits)
     return w / w.sum(axis=-1, keepdims=True)

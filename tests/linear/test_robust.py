@@ -394,3 +394,13 @@ def test_kl_minimiser_stays_in_the_ball_when_values_tie_to_rounding():
 def test_robust_package_kl_minimiser_in_ball():
     _, q = worst_case_kl(_P_TIE, _V_TIE, _RHO_TIE)
     assert _kl(q, _P_TIE) <= _RHO_TIE * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("lam", [1.1125369292536007e-308, 5e-324, 1e-300])
+def test_regularised_value_tiny_lambda_is_the_max(lam: float) -> None:
+    """lambda -> 0 is the unregularised max; Q / lambda must not overflow to inf for a subnormal lambda."""
+    model = random_linear_mdp(1, S=2, A=1, d=2, H=3)
+    assert robust_dp(model, "tv", 0.0, lam=lam).value == pytest.approx(robust_dp(model, "tv", 0.0).value)
+    Q = np.array([[0.3, 0.7, 0.7], [1.0, -2.0, 0.5]])
+    np.testing.assert_allclose(regularised_value(Q, lam), Q.max(axis=-1), rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(softmax_policy(Q, lam), [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]])
