@@ -428,6 +428,13 @@ AGENTS: dict[str, tuple[type, tuple[str, ...]]] = {
     "random": (RandomAgent, ("episodic", "continuing")),
 }
 
+#: agents defined in other packages, imported on first use: name -> ("package.module:Class", settings)
+LAZY_AGENTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "loop": ("mdpkit.average.loop:MLELoop", ("continuing",)),
+    "ucrl2-span": ("mdpkit.average.baselines:SpanUCRL", ("continuing",)),
+    "loop-linear": ("mdpkit.average.linear:LinearLOOP", ("continuing",)),
+}
+
 
 def resolve_agent(name: str) -> type:
     """The agent class called ``name`` in :data:`AGENTS`, or ``"package.module:Class"``.
@@ -439,6 +446,8 @@ def resolve_agent(name: str) -> type:
     key = name.lower()
     if key in AGENTS:
         return AGENTS[key][0]
+    if key in LAZY_AGENTS:
+        name = LAZY_AGENTS[key][0]
     if ":" in name:
         mod, _, attr = name.partition(":")
         try:
@@ -460,6 +469,8 @@ def agent_settings(name: str) -> tuple[str, ...]:
     key = name.lower() if isinstance(name, str) else name
     if key in AGENTS:
         return AGENTS[key][1]
+    if key in LAZY_AGENTS:
+        return LAZY_AGENTS[key][1]
     resolve_agent(name)
     return ("episodic", "continuing")
 
