@@ -462,7 +462,6 @@ def worst_case_factors(
     else:
         for i in range(d):
             nu[i], mu[i] = worst_case_kl(p[i], vv, float(r[i]))
-            mu[i] = _into_kl_ball(mu[i], p[i], float(r[i]))
     return nu, mu
 
 
@@ -471,23 +470,6 @@ def _kl(q: np.ndarray, p: np.ndarray) -> float:
     if np.any(pos & (p <= 0)):
         return float("inf")
     return float(np.sum(q[pos] * np.log(q[pos] / p[pos])))
-
-
-def _into_kl_ball(q: np.ndarray, p: np.ndarray, rho: float) -> np.ndarray:
-    r"""Pull a near-minimiser back into the KL ball: :math:`(1-t)p + tq`, :math:`t = \rho/\mathrm{KL}(q\|p)`.
-
-    :func:`mdpkit.robust.inner.worst_case_kl` stops its Newton iteration on the *value* error; when the values
-    on the support differ only at rounding level (e.g. a soft maximum of equal Q-values) its minimiser can
-    leave the ball (KL 0.0415 for radius 0.0264 at ``p = [0.9, 0.1]``, ``v = [x, nextafter(x)]``) while the
-    value is exact. KL is convex, so the mixture is in the ball, and its expectation differs from the value
-    by at most :math:`\max V - \min V` on the support, i.e. rounding here.
-    """
-    kl = _kl(q, p)
-    if kl <= rho * (1.0 + 1e-9) + 1e-15:
-        return q
-    t = rho / kl
-    out = (1.0 - t) * p + t * q
-    return out / out.sum()
 
 
 # ---------------------------------------------------------------------------------------------- policies

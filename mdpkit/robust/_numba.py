@@ -154,7 +154,15 @@ def kl_inner(p, v, delta, q):
         var = m2 - m1 * m1
         nxt = beta * np.exp(f * beta * beta / var) if var > 0.0 else 0.0
         beta = nxt if lo < nxt < hi else np.sqrt(lo * hi)
-    _kl_tilt(p, v, vmin, beta, q)
+    kl = _kl_tilt(p, v, vmin, beta, q)
+    if kl > delta:
+        # the stopping rule bounds the value error, not KL: with values tied to rounding, beta can end on the
+        # infeasible side by far in KL. Pull q back into the ball: KL is convex, so (1 - t) p + t q with
+        # t = delta / KL(q || p) is feasible; its value moves by at most (1 - t)(vmax - vmin), i.e. by the
+        # stopping tolerance (|f| beta <= scale) or by the rounding-level spread of tied values.
+        t = delta / kl
+        for i in range(S):
+            q[i] = (1.0 - t) * p[i] + t * q[i]
     acc = 0.0
     for i in range(S):
         acc += q[i] * v[i]

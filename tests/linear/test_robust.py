@@ -386,12 +386,8 @@ def test_kl_minimiser_stays_in_the_ball_when_values_tie_to_rounding():
     assert abs(mu[0] @ _V_TIE - nu[0]) <= _V_TIE.max() - _V_TIE.min()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mdpkit.robust._numba.kl_inner stops on the value error; with values tied to rounding its "
-    "minimiser leaves the KL ball (KL 0.0415 > 0.0264); the value itself is exact",
-)
 def test_robust_package_kl_minimiser_in_ball():
+    """Values tied to rounding once left the minimiser outside the ball (KL 0.0415 > 0.0264)."""
     _, q = worst_case_kl(_P_TIE, _V_TIE, _RHO_TIE)
     assert _kl(q, _P_TIE) <= _RHO_TIE * (1 + 1e-9)
 
