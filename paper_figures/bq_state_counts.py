@@ -6,30 +6,24 @@ KP drawn from the paper's distributions (:func:`mdpkit.combinatorial.count_state
 exact DP on the direct MDP (numba recursion over all tour prefixes) and on the BQ-MDP (Held-Karp), TSP,
 median of 3 runs; both return the same optimum (checked).
 
-Writes ``paper_figures/out/bq_state_counts.{png,pdf,csv}``.
+``quick`` times the direct DP up to n = 10 and Held-Karp up to n = 16 (instead of 12 and 20).
 
 Usage::
 
-    python paper_figures/bq_state_counts.py            # seconds to a minute
-    python paper_figures/bq_state_counts.py --replot   # redraw from the stored CSV
+    mdpkit figures bq_state_counts            # writes paper_figures/out/bq_state_counts.{png,pdf,csv}
+    mdpkit figures bq_state_counts --replot   # redraw from the stored CSV
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
 import statistics
 import time
-from pathlib import Path
+from collections.abc import Callable
 
-from mdpkit.experiments.analysis import STYLE
-
-OUT = Path(__file__).resolve().parent / "out"
-NAME = "bq_state_counts"
-FIELDS = ["kind", "problem", "n", "direct", "bq", "direct_time_s", "bq_time_s"]
+from mdpkit.plotting import FigureSpec, figsize, figure_main, style
 
 
-def _median_time(fn, repeat: int = 3) -> tuple[float, object]:
+def _median_time(fn: Callable[[], object], repeat: int = 3) -> tuple[float, object]:
     times, out = [], None
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -38,14 +32,15 @@ def _median_time(fn, repeat: int = 3) -> tuple[float, object]:
     return statistics.median(times), out
 
 
-def compute() -> list[dict]:
+def compute(quick: bool) -> list[dict]:
+    """Rows ``kind="count"`` (problem, n, direct, bq state counts) and ``kind="time"`` (TSP DP times)."""
     from mdpkit import combinatorial as C
     from mdpkit.combinatorial import _numba as K
 
     rows: list[dict] = []
     for n in range(2, 21):
         d, b = C.state_count_formula(n)
-        rows.append({"kind": "count", "problem": "TSP/ATSP", "n": n, "direct": d, "bq": b})
+        rows.append({"kind": "count", "problem": "TSP/ATSP", "n": n, "direct": int(d), "bq": int(b)})
     makers = {
         "CVRP": (range(2, 9), lambda n: C.random_cvrp(n, 0)),
         "OP": (range(2, 13), lambda n: C.random_op(n, 0, budget=2.0)),
@@ -54,42 +49,41 @@ def compute() -> list[dict]:
     for name, (ns, make) in makers.items():
         for n in ns:
             d, b = C.count_states(make(n))
-            rows.append({"kind": "count", "problem": name, "n": n, "direct": d, "bq": b})
+            rows.append({"kind": "count", "problem": name, "n": n, "direct": int(d), "bq": int(b)})
     K.direct_tsp_dp(C.random_tsp(4, 0).dist)
     C.solve_tsp(C.random_tsp(5, 0).dist)
-    for n in range(4, 21):
+    n_max, direct_max = (16, 10) if quick else (20, 12)
+    for n in range(4, n_max + 1):
         dist = C.random_tsp(n, 100 + n).dist
         tb, (vb, _) = _median_time(lambda d=dist: C.solve_tsp(d))
         row = {"kind": "time", "problem": "TSP", "n": n, "bq_time_s": tb}
-        if n <= 12:
+        if n <= direct_max:
             td, (vd, visited) = _median_time(lambda d=dist: K.direct_tsp_dp(d))
             if abs(vd - vb) > 1e-9:
                 raise AssertionError(f"n = {n}: direct DP {vd!r} != Held-Karp {vb!r}")
-            row.update(direct_time_s=td, direct=visited)
+            row.update(direct_time_s=td, direct=int(visited))
         rows.append(row)
     return rows
 
 
-def plot(rows: list[dict]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
+def plot(rows: list[dict]):
+    """Left: state counts (log scale); right: exact DP wall time (log scale)."""
     import matplotlib.pyplot as plt
 
-    with plt.rc_context(STYLE):
-        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9.0, 3.4))
+    with style():
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=figsize(2, 0.36))
         cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
         for k, prob in enumerate(dict.fromkeys(r["problem"] for r in rows if r["kind"] == "count")):
             sel = [r for r in rows if r["kind"] == "count" and r["problem"] == prob]
             ns = [int(r["n"]) for r in sel]
             ax.semilogy(ns, [float(r["direct"]) for r in sel], "--", color=cycle[k], label=f"{prob} direct")
             ax.semilogy(ns, [float(r["bq"]) for r in sel], "-", color=cycle[k], label=f"{prob} BQ")
-        ax.set_xlabel("n")
+        ax.set_xlabel("instance size n (nodes or items)")
         ax.set_ylabel("decision states")
         ax.set_title("direct MDP (dashed) vs BQ-MDP (solid)")
         ax.legend(ncol=2, fontsize=6.5)
         sel = [r for r in rows if r["kind"] == "time"]
-        d_sel = [r for r in sel if r.get("direct_time_s") not in (None, "")]
+        d_sel = [r for r in sel if "direct_time_s" in r]
         ax2.semilogy(
             [int(r["n"]) for r in d_sel],
             [float(r["direct_time_s"]) for r in d_sel],
@@ -108,31 +102,26 @@ def plot(rows: list[dict]) -> None:
         ax2.set_ylabel("wall time [s] (median of 3)")
         ax2.set_title("exact DP time")
         ax2.legend()
-        fig.tight_layout()
-        for ext in ("png", "pdf"):
-            fig.savefig(OUT / f"{NAME}.{ext}")
-        plt.close(fig)
+    return fig
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--replot", action="store_true", help="redraw from the stored CSV")
-    args = ap.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"{NAME}.csv"
-    if args.replot:
-        with path.open() as fh:
-            rows = list(csv.DictReader(fh))
-    else:
-        rows = compute()
-        with path.open("w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=FIELDS)
-            w.writeheader()
-            w.writerows(rows)
-    plot(rows)
-    last = [r for r in rows if r["kind"] == "time"][-1]
-    print(f"Held-Karp n = {last['n']}: {float(last['bq_time_s']):.3f} s; wrote {OUT / NAME}.png/.pdf/.csv")
+def summary(rows: list[dict]) -> str:
+    """Held-Karp time at the largest n, and the direct DP's at its largest n."""
+    t = [r for r in rows if r["kind"] == "time"]
+    d = [r for r in t if "direct_time_s" in r]
+    return (
+        f"Held-Karp n = {t[-1]['n']}: {t[-1]['bq_time_s']:.3f} s; "
+        f"direct DP n = {d[-1]['n']}: {d[-1]['direct_time_s']:.3f} s ({d[-1]['direct']} states)"
+    )
 
+
+FIGURE = FigureSpec(
+    name="bq_state_counts",
+    compute=compute,
+    plot=plot,
+    summary=summary,
+    description="decision states and exact DP time: direct MDP vs BQ-MDP (TSP, CVRP, OP, KP)",
+)
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(figure_main(FIGURE))

@@ -4,73 +4,79 @@ For every benchmark of :data:`mdpkit.morl.experiments.BENCHMARKS` and every seed
 (:func:`mdpkit.morl.experiments.run_cell`) and records hypervolume, expected utility, sparsity and the
 ratio HV / HV(exact stochastic front). The figure shows the 2-objective fronts (seed 0) over the exact
 front (the polyline through the CCS) and, in the last panel, the HV ratio per benchmark and method
-(mean over seeds, min-max bars). Cells are stored in ``out/morl_fronts_cells.jsonl``; a re-run only
-computes the missing ones.
+(mean over seeds, min-max bars).
 
-Writes ``paper_figures/out/morl_fronts.{png,pdf,csv}`` (metrics, one row per cell) and
-``paper_figures/out/morl_fronts_points.csv`` (the fronts).
+The full figure runs every benchmark with seeds 0-2 (the sampled torch C-MORL: seed 0), storing each cell
+as a JSON line in ``paper_figures/out/morl_fronts_cells.jsonl``: a re-run computes only the missing cells
+(the torch cells take minutes each on CPU), so the figure is drawn from the stored records. ``quick`` runs
+the 2-objective benchmarks with seed 0, without the torch method and with smaller C-MORL stages
+(3 initial policies, one round of 2 extensions, 20 + 5 iterations), and stores nothing.
+
+The CSV has ``kind="metric"`` rows (one per cell) and ``kind="point"`` rows (the fronts: ``f1`` ... ``fk``).
 
 Usage::
 
-    python paper_figures/morl_fronts.py            # all benchmarks, seeds 0-2 (torch: seed 0); resumable
-    python paper_figures/morl_fronts.py --quick    # 2-objective benchmarks only, seeds 0-1
-    python paper_figures/morl_fronts.py --replot   # redraw from the stored CSVs
+    mdpkit figures morl_fronts            # resumable; all cells stored: seconds
+    mdpkit figures morl_fronts --quick    # small version (seconds)
+    mdpkit figures morl_fronts --replot   # redraw from the stored CSV
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
+import dataclasses
 import json
 from pathlib import Path
 
 import numpy as np
 
-from mdpkit.experiments.analysis import STYLE
 from mdpkit.morl.experiments import BENCHMARKS, METHODS, exact_reference, run_cell
+from mdpkit.plotting import FigureSpec, default_out_dir, figsize, figure_main, style
 
-OUT = Path(__file__).resolve().parent / "out"
-NAME = "morl_fronts"
-FIELDS = [
-    "benchmark",
-    "method",
-    "seed",
-    "k",
-    "hv",
-    "hv_exact",
-    "hv_ratio",
-    "eu",
-    "eu_exact",
-    "sparsity",
-    "n_points",
-    "steps",
-    "lps",
-]
 LABELS = {
     "cmorl-barrier": "C-MORL (log barrier)",
     "cmorl-lp": "C-MORL (CMDP LP)",
     "cmorl-torch": "C-MORL (torch, PPO)",
     "linear": "linear scal.",
 }
+MARKERS = {"cmorl-barrier": "o", "cmorl-lp": "s", "cmorl-torch": "D", "linear": "^"}
+QUICK_BENCHMARKS = ("dst", "dst-convex", "random-k2")
 
 
-def _cells_path() -> Path:
-    return OUT / f"{NAME}_cells.jsonl"
+def cells_path() -> Path:
+    """The store of computed cells (JSON lines, append-only) of the full figure."""
+    return default_out_dir() / "morl_fronts_cells.jsonl"
 
 
-def compute(benchmarks: list[str], seeds: list[int], torch_seeds: list[int]) -> None:
-    """Run the missing cells (appended to ``out/morl_fronts_cells.jsonl``, so a re-run resumes), then
-    write the CSVs from every stored cell of the requested benchmarks and seeds."""
-    OUT.mkdir(parents=True, exist_ok=True)
+def _stored() -> dict[tuple, dict]:
     done: dict[tuple, dict] = {}
-    if _cells_path().exists():
-        for line in open(_cells_path()):
-            if line.strip():
-                r = json.loads(line)
-                done[(r["benchmark"], r["method"], r["seed"])] = r
-    rows, pts = [], []
-    for name in benchmarks:
-        bench = BENCHMARKS[name]
+    if cells_path().exists():
+        with cells_path().open() as f:
+            for line in f:
+                if line.strip():
+                    r = json.loads(line)
+                    done[(r["benchmark"], r["method"], r["seed"])] = r
+    return done
+
+
+def _append(record: dict) -> None:
+    cells_path().parent.mkdir(parents=True, exist_ok=True)
+    with cells_path().open("a") as f:
+        f.write(json.dumps(record) + "\n")
+        f.flush()
+
+
+def compute(quick: bool) -> list[dict]:
+    """Metric rows (one per benchmark, method, seed) and point rows (the fronts, and the exact CCS)."""
+    if quick:
+        benchmarks = {b: _quick(BENCHMARKS[b]) for b in QUICK_BENCHMARKS}
+        methods, seeds, torch_seeds = [m for m in METHODS if m != "cmorl-torch"], [0], []
+        done: dict[tuple, dict] = {}
+    else:
+        benchmarks, methods, seeds, torch_seeds = dict(BENCHMARKS), list(METHODS), [0, 1, 2], [0]
+        done = _stored()
+    rows: list[dict] = []
+    pts: list[dict] = []
+    for name, bench in benchmarks.items():
         key = (name, "exact", -1)
         if key not in done:
             ex = exact_reference(bench)
@@ -84,124 +90,148 @@ def compute(benchmarks: list[str], seeds: list[int], torch_seeds: list[int]) -> 
                 "sparsity": ex["sparsity"],
                 "front": ex["ccs"].tolist(),
             }
-            with open(_cells_path(), "a") as f:
-                f.write(json.dumps(done[key]) + "\n")
+            if not quick:
+                _append(done[key])
         ex = done[key]
-        for v in ex["front"]:
-            pts.append({"benchmark": name, "method": "exact-ccs", "seed": -1, "point": json.dumps(v)})
-        for method in METHODS:
+        pts += [_point(name, "exact-ccs", -1, v) for v in ex["front"]]
+        for method in methods:
             for seed in torch_seeds if method == "cmorl-torch" else seeds:
                 ck = (name, method, seed)
                 if ck not in done:
-                    r = run_cell(bench, method, seed)
-                    done[ck] = r
-                    with open(_cells_path(), "a") as f:
-                        f.write(json.dumps(r) + "\n")
+                    done[ck] = run_cell(bench, method, seed)
+                    if not quick:
+                        _append(done[ck])
                 r = done[ck]
                 rows.append(
                     {
+                        "kind": "metric",
                         "benchmark": name,
                         "method": method,
                         "seed": seed,
-                        "k": ex["k"],
-                        "hv": r["hv"],
-                        "hv_exact": ex["hv"],
-                        "hv_ratio": r["hv"] / ex["hv"],
-                        "eu": r["eu"],
-                        "eu_exact": ex["eu"],
-                        "sparsity": r["sparsity"],
-                        "n_points": r["n_points"],
-                        "steps": r["steps"],
-                        "lps": r["lps"],
+                        "k": int(ex["k"]),
+                        "hv": float(r["hv"]),
+                        "hv_exact": float(ex["hv"]),
+                        "hv_ratio": float(r["hv"]) / float(ex["hv"]),
+                        "eu": float(r["eu"]),
+                        "eu_exact": float(ex["eu"]),
+                        "sparsity": float(r["sparsity"]),
+                        "n_points": int(r["n_points"]),
+                        "steps": int(r["steps"]),
+                        "lps": int(r["lps"]),
                     }
                 )
-                for v in r["front"]:
-                    pts.append({"benchmark": name, "method": method, "seed": seed, "point": json.dumps(v)})
-                print(f"{name:20s} {method:14s} seed {seed}: HV ratio {r['hv'] / ex['hv']:.4f}", flush=True)
-    with open(OUT / f"{NAME}.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=FIELDS)
-        w.writeheader()
-        w.writerows(rows)
-    with open(OUT / f"{NAME}_points.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=["benchmark", "method", "seed", "point"])
-        w.writeheader()
-        w.writerows(pts)
+                pts += [_point(name, method, seed, v) for v in r["front"]]
+    return rows + pts
 
 
-def plot() -> None:
-    import matplotlib
+def _quick(bench):
+    return dataclasses.replace(bench, n_init=3, n_select=2, n_rounds=1, init_iters=20, ext_iters=5)
 
-    matplotlib.use("Agg")
+
+def _point(benchmark: str, method: str, seed: int, v: list[float]) -> dict:
+    return {
+        "kind": "point",
+        "benchmark": benchmark,
+        "method": method,
+        "seed": seed,
+        **{f"f{i + 1}": float(x) for i, x in enumerate(v)},
+    }
+
+
+def plot(rows: list[dict]):
+    """Top: the 2-objective fronts (seed 0) over the exact front; bottom: HV ratio per benchmark."""
     import matplotlib.pyplot as plt
 
-    rows = list(csv.DictReader(open(OUT / f"{NAME}.csv")))
-    pts = list(csv.DictReader(open(OUT / f"{NAME}_points.csv")))
-    benches = list(dict.fromkeys(r["benchmark"] for r in rows))
-    two = [b for b in benches if rows and next(r for r in rows if r["benchmark"] == b)["k"] == "2"]
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, len(two) + 1, figsize=(3.4 * (len(two) + 1), 3.2), squeeze=False)
-        for ax, b in zip(axes[0], two, strict=False):
+    metrics = [r for r in rows if r["kind"] == "metric"]
+    pts = [r for r in rows if r["kind"] == "point"]
+    benches = list(dict.fromkeys(r["benchmark"] for r in metrics))
+    methods = [m for m in METHODS if any(r["method"] == m for r in metrics)]
+    two = [b for b in benches if next(r for r in metrics if r["benchmark"] == b)["k"] == 2]
+    with style():
+        fig = plt.figure(figsize=figsize(2, 0.29, rows=2))
+        top, bottom = fig.subfigures(2, 1, height_ratios=[1.0, 0.95])
+        axes = top.subplots(1, max(len(two), 1), squeeze=False)[0]
+        colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        color = {m: colors[i] for i, m in enumerate(METHODS)}
+        for ax, b in zip(axes, two, strict=False):
             ccs = np.array(
-                [json.loads(p["point"]) for p in pts if p["benchmark"] == b and p["method"] == "exact-ccs"]
+                [[p["f1"], p["f2"]] for p in pts if p["benchmark"] == b and p["method"] == "exact-ccs"]
             )
             ccs = ccs[np.argsort(ccs[:, 0])]
-            ax.plot(ccs[:, 0], ccs[:, 1], "k-", lw=1.0, label="exact (stochastic)")
-            ax.plot(ccs[:, 0], ccs[:, 1], "ko", ms=3)
-            for meth, mk in zip(METHODS, ("o", "s", "D", "^"), strict=True):
+            ax.plot(ccs[:, 0], ccs[:, 1], "k-", lw=0.9, marker="o", ms=2.5, label="exact front (CCS hull)")
+            for meth in methods:
                 F = np.array(
                     [
-                        json.loads(p["point"])
+                        [p["f1"], p["f2"]]
                         for p in pts
-                        if p["benchmark"] == b and p["method"] == meth and p["seed"] == "0"
+                        if p["benchmark"] == b and p["method"] == meth and p["seed"] == 0
                     ]
                 )
                 if F.size:
-                    ax.scatter(F[:, 0], F[:, 1], s=14, marker=mk, alpha=0.75, label=LABELS[meth])
+                    ax.scatter(
+                        F[:, 0],
+                        F[:, 1],
+                        s=12,
+                        marker=MARKERS[meth],
+                        alpha=0.75,
+                        color=color[meth],
+                        label=LABELS[meth],
+                        linewidths=0,
+                    )
             ax.set_title(b)
-            ax.set_xlabel("objective 1")
-            ax.set_ylabel("objective 2")
-        axes[0][0].legend(loc="lower left")
-        ax = axes[0][-1]
-        width = 0.8 / len(METHODS)
-        for i, meth in enumerate(METHODS):
-            mean, lo, hi = [], [], []
-            for b in benches:
-                r = np.array(
-                    [float(x["hv_ratio"]) for x in rows if x["benchmark"] == b and x["method"] == meth]
-                )
-                mean.append(r.mean())
-                lo.append(r.mean() - r.min())
-                hi.append(r.max() - r.mean())
+            ax.set_xlabel("objective 1 (return)")
+            ax.set_ylabel("objective 2 (return)")
+        handles, labels = axes[0].get_legend_handles_labels()
+        top.legend(handles, labels, loc="outside right upper", title="fronts, seed 0")
+        ax = bottom.subplots()
+        width = 0.8 / len(methods)
+        n_seeds = max(len({r["seed"] for r in metrics if r["method"] == m}) for m in methods)
+        for i, meth in enumerate(methods):
+            mean, lo, hi, xs = [], [], [], []
+            for j, b in enumerate(benches):
+                r = np.array([x["hv_ratio"] for x in metrics if x["benchmark"] == b and x["method"] == meth])
+                if r.size:
+                    xs.append(j + (i - (len(methods) - 1) / 2) * width)
+                    mean.append(r.mean())
+                    lo.append(r.mean() - r.min())
+                    hi.append(r.max() - r.mean())
             ax.bar(
-                np.arange(len(benches)) + (i - 1.5) * width, mean, width, yerr=[lo, hi], label=LABELS[meth]
+                xs,
+                mean,
+                width,
+                yerr=[lo, hi],
+                color=color[meth],
+                label=LABELS[meth],
+                error_kw={"elinewidth": 0.7, "capsize": 1.5},
             )
         ax.axhline(1.0, color="k", lw=0.8)
-        ax.set_xticks(np.arange(len(benches)))
-        ax.set_xticklabels(benches, rotation=35, ha="right")
+        ks = {r["benchmark"]: r["k"] for r in metrics}
+        ax.set_xticks(np.arange(len(benches)), [f"{b}\n(k = {ks[b]})" for b in benches])
         ax.set_ylabel("HV / HV(exact front)")
-        ax.set_title("hypervolume ratio")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
-        fig.tight_layout()
-        for ext in ("png", "pdf"):
-            fig.savefig(OUT / f"{NAME}.{ext}")
-        plt.close(fig)
+        spread = ", min-max bars" if n_seeds > 1 else ""
+        ax.set_title(f"hypervolume ratio (mean over up to {n_seeds} seed{'s' * (n_seeds > 1)}{spread})")
+        bottom.legend(loc="outside right upper")
+    return fig
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="2-objective benchmarks, seeds 0-1")
-    ap.add_argument("--replot", action="store_true", help="redraw from the stored CSVs")
-    ap.add_argument("--seeds", type=int, default=3, help="seeds of the exact-tabular methods")
-    ap.add_argument("--torch-seeds", type=int, default=1, help="seeds of the sampled (torch) C-MORL")
-    args = ap.parse_args()
-    if not args.replot:
-        if args.quick:
-            compute([b for b in BENCHMARKS if b in ("dst", "dst-convex", "random-k2")], [0, 1], [0])
-        else:
-            compute(list(BENCHMARKS), list(range(args.seeds)), list(range(args.torch_seeds)))
-    plot()
-    print(f"wrote {OUT / NAME}.png/.pdf/.csv")
+def summary(rows: list[dict]) -> str:
+    """Mean HV ratio per method over all benchmarks and seeds."""
+    metrics = [r for r in rows if r["kind"] == "metric"]
+    parts = []
+    for m in METHODS:
+        v = [r["hv_ratio"] for r in metrics if r["method"] == m]
+        if v:
+            parts.append(f"{m} {np.mean(v):.3f}")
+    return "mean HV / HV(exact): " + ", ".join(parts)
 
+
+FIGURE = FigureSpec(
+    name="morl_fronts",
+    compute=compute,
+    plot=plot,
+    summary=summary,
+    description="C-MORL (barrier, LP, torch) and linear scalarisation vs the exact Pareto front",
+)
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(figure_main(FIGURE))

@@ -12,35 +12,29 @@ Panels: (a) IWOCS's upper bound mu^T V_i and its policy's worst-case value per i
 value; (b) iterations to the worst case when the set is truncated to alpha <= alpha_max (the first k of the
 25 points, k = 1..25); (c) IWOCS's worst-case value and robust VI's value against alpha_max.
 
-Writes ``paper_figures/out/robust_windy_walk.{png,pdf,csv}``.
+Exact and fast (about a second), so ``quick`` computes the full figure too.
 
 Usage::
 
-    python paper_figures/robust_windy_walk.py            # compute (seconds) and plot
-    python paper_figures/robust_windy_walk.py --replot   # redraw from the stored CSV
+    mdpkit figures robust_windy_walk            # writes paper_figures/out/robust_windy_walk.{png,pdf,csv}
+    mdpkit figures robust_windy_walk --replot   # redraw from the stored CSV
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
-from pathlib import Path
-
 import numpy as np
 
 from mdpkit import envs
-from mdpkit.experiments.analysis import STYLE
+from mdpkit.plotting import FigureSpec, figsize, figure_main, style
 from mdpkit.robust import FiniteSet, iwocs, solve
 
-OUT = Path(__file__).resolve().parent / "out"
-NAME = "robust_windy_walk"
 GAMMA = 0.95
 ALPHAS = np.linspace(0.0, 0.5, 25)
-FIELDS = ["panel", "alpha_max", "iteration", "J_upper", "J_worst", "alpha_found", "J_robust_vi", "status"]
 
 
-def compute() -> list[dict[str, object]]:
-    """Rows of the CSV: the IWOCS trace on the full set, then one row per truncated set."""
+def compute(quick: bool) -> list[dict[str, object]]:
+    """Rows of the CSV: the IWOCS trace on the full set, then one row per truncated set (``quick`` is
+    ignored: the exact computation takes about a second)."""
     models = envs.windy_walk_kernels(ALPHAS, GAMMA)
     mdp = models[0]
     rows: list[dict[str, object]] = []
@@ -53,11 +47,11 @@ def compute() -> list[dict[str, object]]:
                 rows.append(
                     {
                         "panel": "trace",
-                        "alpha_max": ALPHAS[k - 1],
-                        "iteration": st.i,
-                        "J_upper": st.J_upper,
-                        "J_worst": st.J_worst,
-                        "alpha_found": ALPHAS[st.kernel_index],
+                        "alpha_max": float(ALPHAS[k - 1]),
+                        "iteration": int(st.i),
+                        "J_upper": float(st.J_upper),
+                        "J_worst": float(st.J_worst),
+                        "alpha_found": float(ALPHAS[st.kernel_index]),
                         "J_robust_vi": J_vi,
                         "status": res.status,
                     }
@@ -65,11 +59,11 @@ def compute() -> list[dict[str, object]]:
         rows.append(
             {
                 "panel": "sweep",
-                "alpha_max": ALPHAS[k - 1],
-                "iteration": res.iterations,
-                "J_upper": res.J_upper,
-                "J_worst": res.J_worst,
-                "alpha_found": ALPHAS[res.steps[-1].kernel_index],
+                "alpha_max": float(ALPHAS[k - 1]),
+                "iteration": int(res.iterations),
+                "J_upper": float(res.J_upper),
+                "J_worst": float(res.J_worst),
+                "alpha_found": float(ALPHAS[res.steps[-1].kernel_index]),
                 "J_robust_vi": J_vi,
                 "status": res.status,
             }
@@ -77,34 +71,15 @@ def compute() -> list[dict[str, object]]:
     return rows
 
 
-def write_csv(rows: list[dict[str, object]], path: Path) -> None:
-    with path.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=FIELDS)
-        w.writeheader()
-        w.writerows(rows)
-
-
-def read_csv(path: Path) -> list[dict[str, object]]:
-    with path.open() as f:
-        rows = list(csv.DictReader(f))
-    for r in rows:
-        for k in FIELDS:
-            if k not in ("panel", "status"):
-                r[k] = float(r[k])
-    return rows
-
-
-def plot(rows: list[dict[str, object]], stem: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
+def plot(rows: list[dict[str, object]]):
+    """Three panels across the page: (a) IWOCS trace, (b) iterations, (c) values against alpha_max."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
     trace = [r for r in rows if r["panel"] == "trace"]
     sweep = [r for r in rows if r["panel"] == "sweep"]
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(1, 3, figsize=(11.0, 3.3))
+    with style():
+        fig, ax = plt.subplots(1, 3, figsize=figsize(2, 0.3))
         it = [int(r["iteration"]) for r in trace]
         ax[0].plot(it, [r["J_upper"] for r in trace], "o-", label=r"IWOCS bound $\mu^\top V_i$")
         ax[0].plot(it, [r["J_worst"] for r in trace], "s-", label=r"worst case of $\pi_i$")
@@ -117,53 +92,43 @@ def plot(rows: list[dict[str, object]], stem: Path) -> None:
                 xytext=(4, -10),
                 textcoords="offset points",
             )
-        ax[0].set_xlabel("IWOCS iteration i")
-        ax[0].set_ylabel(r"$J = \mu^\top V$")
+        ax[0].set_xlabel("IWOCS iteration $i$")
+        ax[0].set_ylabel(r"value $J = \mu^\top V$")
         ax[0].set_title(f"(a) 25 kernels, α ∈ [0, 0.5] ({trace[-1]['status']})")
         ax[0].set_xticks(it)
         ax[0].legend()
         am = [r["alpha_max"] for r in sweep]
         ax[1].step(am, [r["iteration"] for r in sweep], where="mid")
         ax[1].set_xlabel(r"$\alpha_{\max}$ (set: grid points $\leq \alpha_{\max}$)")
-        ax[1].set_ylabel("IWOCS iterations to the worst case")
-        ax[1].set_title("(b) iterations")
+        ax[1].set_ylabel("iterations to the worst case")
+        ax[1].set_title("(b) IWOCS iterations")
         ax[1].yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax[2].plot(am, [r["J_worst"] for r in sweep], "o", ms=4, label="IWOCS (worst case of its policy)")
+        ax[2].plot(am, [r["J_worst"] for r in sweep], "o", ms=4, label="IWOCS (worst case\nof its policy)")
         ax[2].plot(am, [r["J_robust_vi"] for r in sweep], "-", label="robust VI")
         ax[2].set_xlabel(r"$\alpha_{\max}$")
         ax[2].set_ylabel(r"robust value $\mu^\top V$")
         err = max(abs(r["J_worst"] - r["J_robust_vi"]) for r in sweep)
         ax[2].set_title(f"(c) values (max |diff| = {err:.1e})")
-        ax[2].legend()
-        fig.tight_layout()
-        fig.savefig(stem.with_suffix(".png"))
-        fig.savefig(stem.with_suffix(".pdf"))
-        plt.close(fig)
+        ax[2].legend(loc="upper right")
+    return fig
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--replot", action="store_true", help="redraw from the stored CSV without recomputing"
-    )
-    parser.add_argument("--out", type=Path, default=OUT, help="output folder (default paper_figures/out)")
-    args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / NAME
-    if args.replot:
-        rows = read_csv(stem.with_suffix(".csv"))
-    else:
-        rows = compute()
-        write_csv(rows, stem.with_suffix(".csv"))
-    plot(rows, stem)
+def summary(rows: list[dict[str, object]]) -> str:
+    """IWOCS iteration range and its largest gap to robust VI."""
     sweep = [r for r in rows if r["panel"] == "sweep"]
-    print(
-        f"wrote {stem}.{{png,pdf,csv}}: IWOCS iterations {min(r['iteration'] for r in sweep):g}.."
-        f"{max(r['iteration'] for r in sweep):g}; max |J_IWOCS - J_robustVI| = "
-        f"{max(abs(float(r['J_worst']) - float(r['J_robust_vi'])) for r in sweep):.2e}"
+    return (
+        f"IWOCS iterations {min(r['iteration'] for r in sweep)}..{max(r['iteration'] for r in sweep)}; "
+        f"max |J_IWOCS - J_robustVI| = {max(abs(r['J_worst'] - r['J_robust_vi']) for r in sweep):.2e}"
     )
-    return 0
 
+
+FIGURE = FigureSpec(
+    name="robust_windy_walk",
+    compute=compute,
+    plot=plot,
+    summary=summary,
+    description="IWOCS on the windy walk: iterations to the worst case and value against robust VI",
+)
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(figure_main(FIGURE))

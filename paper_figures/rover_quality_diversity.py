@@ -6,39 +6,22 @@ entropy of the distribution over solutions and the expected number of distinct s
 samples. Greedy on Q^{pi_u} (Theorem 3.1), the first-maximiser optimal policy a value-iteration learner
 converges to, and the uniform-over-optimal-actions policy are marked for reference.
 
-Writes ``paper_figures/out/rover_quality_diversity.{png,pdf,csv}``.
+The full figure adds a 16^6 = 16.8M-leaf token tree and a finer temperature grid (about 1.5 min on two
+CPU cores); ``quick`` draws the toy and a 32k-leaf token tree (seconds).
 
 Usage::
 
-    python paper_figures/rover_quality_diversity.py            # toy + a 32k-leaf token tree (seconds)
-    python paper_figures/rover_quality_diversity.py --full     # adds a 16^6 = 16.8M-leaf token tree
-    python paper_figures/rover_quality_diversity.py --replot   # redraw from the stored CSV
+    mdpkit figures rover_quality_diversity            # writes paper_figures/out/rover_quality_diversity.*
+    mdpkit figures rover_quality_diversity --quick    # toy + 32k-leaf tree, into paper_figures/out/quick/
+    mdpkit figures rover_quality_diversity --replot   # redraw from the stored CSV
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
-from pathlib import Path
-
 import numpy as np
 
 from mdpkit import rover
-from mdpkit.experiments.analysis import STYLE
-
-OUT = Path(__file__).resolve().parent / "out"
-NAME = "rover_quality_diversity"
-FIELDS = [
-    "tree",
-    "policy",
-    "rho",
-    "success",
-    "bound",
-    "entropy",
-    "effective_solutions",
-    "distinct@64",
-    "n_solutions",
-]
+from mdpkit.plotting import FigureSpec, figsize, figure_main, style
 
 
 def instances(full: bool) -> list[tuple[str, rover.Tree | rover.TokenTree]]:
@@ -60,15 +43,15 @@ def instances(full: bool) -> list[tuple[str, rover.Tree | rover.TokenTree]]:
     return out
 
 
-def compute(full: bool) -> list[dict[str, object]]:
+def compute(quick: bool) -> list[dict[str, object]]:
     """One row per (tree, policy); softmax rows for a log grid of temperatures up to 10."""
     rows: list[dict[str, object]] = []
-    for name, tree in instances(full):
+    for name, tree in instances(not quick):
         # Q^{pi_u} scales like (solutions below) / (leaves below): start the grid two decades under the
         # largest root value, so that the greedy limit is reached on every tree
         qu = rover.uniform_q(tree)
         q0 = float(qu[0].max()) if isinstance(tree, rover.TokenTree) else float(qu[tree.actions(0)].max())
-        rhos = np.logspace(np.floor(np.log10(q0)) - 2, 1, 73 if full else 49)
+        rhos = np.logspace(np.floor(np.log10(q0)) - 2, 1, 49 if quick else 73)
         table = rover.quality_diversity(tree, rhos, ks=(1,), n_samples=(64,), q=qu)
         explicit = tree if isinstance(tree, rover.Tree) else None
         if explicit is None and tree.n_leaves <= 10**5:
@@ -84,7 +67,7 @@ def compute(full: bool) -> list[dict[str, object]]:
                     "tree": name,
                     "policy": r["policy"],
                     "rho": rho,
-                    "success": r["success"],
+                    "success": float(r["success"]),
                     "bound": bound,
                     "entropy": r["entropy"],
                     "effective_solutions": r["effective_solutions"],
@@ -95,31 +78,14 @@ def compute(full: bool) -> list[dict[str, object]]:
     return rows
 
 
-def write_csv(rows: list[dict[str, object]], path: Path) -> None:
-    with path.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=FIELDS)
-        w.writeheader()
-        w.writerows(rows)
-
-
-def read_csv(path: Path) -> list[dict[str, object]]:
-    with path.open() as f:
-        return [
-            {k: (v if k in ("tree", "policy") else float(v)) for k, v in row.items()}
-            for row in csv.DictReader(f)
-        ]
-
-
-def plot(rows: list[dict[str, object]], stem: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
+def plot(rows: list[dict[str, object]]):
+    """One row of three panels per tree: success, diversity, and success against diversity."""
     import matplotlib.pyplot as plt
 
     trees = list(dict.fromkeys(str(r["tree"]) for r in rows))
-    with plt.rc_context(STYLE):
+    with style():
         colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-        fig, axes = plt.subplots(len(trees), 3, figsize=(10.5, 2.9 * len(trees)), squeeze=False)
+        fig, axes = plt.subplots(len(trees), 3, figsize=figsize(2, 0.3, rows=len(trees)), squeeze=False)
         for i, name in enumerate(trees):
             rs = [r for r in rows if r["tree"] == name]
             soft = sorted((r for r in rs if r["policy"] == "softmax"), key=lambda r: r["rho"])
@@ -140,7 +106,6 @@ def plot(rows: list[dict[str, object]], stem: Path) -> None:
             ax.set_ylabel("success probability (pass@1)")
             ax.set_ylim(-0.02, 1.02)
             ax.set_title(name, loc="left")
-            ax.legend(loc="upper right")
             ax = axes[i, 1]
             ax.semilogx(
                 rho, [r["effective_solutions"] for r in soft], color=colors[2], label="$e^{H}$ over solutions"
@@ -151,10 +116,9 @@ def plot(rows: list[dict[str, object]], stem: Path) -> None:
                 color=colors[3],
                 label="distinct solutions in 64 samples",
             )
-            ax.axhline(n_sol, color="0.5", linestyle=":", linewidth=1, label=f"all {n_sol} solutions")
+            ax.axhline(n_sol, color="0.2", linestyle="-.", linewidth=0.8, label="all solutions of the tree")
             ax.set_xlabel("temperature $\\rho$")
             ax.set_ylabel("number of solutions")
-            ax.legend(loc="upper left")
             ax = axes[i, 2]
             ax.plot(
                 [r["distinct@64"] for r in soft],
@@ -162,6 +126,7 @@ def plot(rows: list[dict[str, object]], stem: Path) -> None:
                 color=colors[0],
                 marker=".",
                 ms=3,
+                label="softmax($Q^{\\pi_u}/\\rho$)",
             )
             for key, label, c, m in (
                 ("greedy", "greedy on $Q^{\\pi_u}$ (Thm 3.1)", colors[1], "s"),
@@ -172,11 +137,12 @@ def plot(rows: list[dict[str, object]], stem: Path) -> None:
                 ax.plot(
                     ref[key]["distinct@64"], ref[key]["success"], m, color=c, label=label, ms=6, mfc="none"
                 )
+            x_span = max(float(r["distinct@64"]) for r in rs) or 1.0
             placed: list[tuple[float, float]] = []
             for decade in 10.0 ** np.arange(0, np.floor(np.log10(rho.min())), -1):
                 r = min(soft, key=lambda x: abs(np.log10(float(x["rho"])) - np.log10(decade)))
-                xy = (float(r["distinct@64"]) / n_sol, float(r["success"]))
-                if any(abs(xy[0] - a) < 0.04 and abs(xy[1] - b) < 0.06 for a, b in placed):
+                xy = (float(r["distinct@64"]) / x_span, float(r["success"]))
+                if any(abs(xy[0] - a) < 0.12 and abs(xy[1] - b) < 0.08 for a, b in placed):
                     continue  # the curve has not moved since the last label
                 placed.append(xy)
                 ax.annotate(
@@ -184,39 +150,52 @@ def plot(rows: list[dict[str, object]], stem: Path) -> None:
                     (r["distinct@64"], r["success"]),
                     fontsize=6.5,
                     color="0.35",
-                    xytext=(-30, 4),
+                    xytext=(3, 3),
                     textcoords="offset points",
                 )
             ax.set_xlabel("distinct solutions in 64 samples")
             ax.set_ylabel("success probability")
-            ax.set_ylim(-0.02, 1.05)
-            ax.legend(loc="center left")
-        fig.tight_layout()
-        fig.savefig(stem.with_suffix(".png"))
-        fig.savefig(stem.with_suffix(".pdf"))
-        plt.close(fig)
+            ax.set_ylim(-0.02, 1.08)
+        # one legend for the whole figure, under it (per-panel legends covered the curves)
+        entries: dict[str, object] = {}
+        for ax in axes.flat:
+            for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+                if lab == "uniform policy" and lab in entries and not isinstance(entries[lab], tuple):
+                    entries[lab] = (entries[lab], h)  # the dotted level and the marker
+                else:
+                    entries.setdefault(lab, h)
+        from matplotlib.legend_handler import HandlerTuple
+
+        fig.legend(
+            list(entries.values()),
+            list(entries),
+            loc="outside lower center",
+            ncol=4,
+            handler_map={tuple: HandlerTuple(ndivide=None)},
+        )
+    return fig
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--full", action="store_true", help="add the 16.8M-leaf token tree and a finer rho grid"
-    )
-    parser.add_argument(
-        "--replot", action="store_true", help="redraw from the stored CSV without recomputing"
-    )
-    args = parser.parse_args(argv)
-    OUT.mkdir(parents=True, exist_ok=True)
-    stem = OUT / NAME
-    if args.replot:
-        rows = read_csv(stem.with_suffix(".csv"))
-    else:
-        rows = compute(args.full)
-        write_csv(rows, stem.with_suffix(".csv"))
-    plot(rows, stem)
-    print(f"wrote {stem}.png, .pdf, .csv ({len(rows)} rows)")
-    return 0
+def summary(rows: list[dict[str, object]]) -> str:
+    """Per tree: success and distinct solutions of greedy-on-Q^{pi_u} and of the best softmax policy."""
+    lines = []
+    for name in dict.fromkeys(str(r["tree"]) for r in rows):
+        rs = [r for r in rows if r["tree"] == name]
+        g = next(r for r in rs if r["policy"] == "greedy")
+        lines.append(
+            f"{name}: greedy success {g['success']:.3f}, distinct@64 {g['distinct@64']:.1f} "
+            f"of {int(g['n_solutions'])}"
+        )
+    return "\n".join(lines)
 
+
+FIGURE = FigureSpec(
+    name="rover_quality_diversity",
+    compute=compute,
+    plot=plot,
+    summary=summary,
+    description="ROVER's softmax policy over Q^{pi_u}: success vs diversity as the temperature varies",
+)
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(figure_main(FIGURE))

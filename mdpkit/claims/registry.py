@@ -20,14 +20,12 @@ Rules
 from __future__ import annotations
 
 import fnmatch
-import hashlib
-import importlib.util
-import sys
 import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mdpkit._modload import ModuleLoadError, load_module
 from mdpkit.claims.base import Claim
 from mdpkit.errors import InvalidArgumentError, MdpkitError
 
@@ -144,12 +142,6 @@ def default_proofs_dir() -> Path:
     return Path(mdpkit.__file__).resolve().parents[1] / "proofs"
 
 
-def _module_name(path: Path) -> str:
-    digest = hashlib.sha1(str(path.resolve()).encode("utf-8")).hexdigest()[:10]
-    stem = "".join(ch if ch.isalnum() else "_" for ch in path.stem)
-    return f"mdpkit_proofs_{stem}_{digest}"
-
-
 def load_claim_file(path: str | Path) -> list[Claim]:
     """Import one claim file by path and return its claims (``CLAIM`` first, then ``CLAIMS``).
 
@@ -161,24 +153,10 @@ def load_claim_file(path: str | Path) -> list[Claim]:
         If the file defines neither ``CLAIM`` nor ``CLAIMS``, or one of them is not a Claim.
     """
     path = Path(path).resolve()
-    name = _module_name(path)
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ClaimRegistryError(f"{path} cannot be imported as a Python module")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    folder = str(path.parent)
-    added = folder not in sys.path
-    if added:
-        sys.path.insert(0, folder)
     try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(name, None)
-        raise
-    finally:
-        if added and folder in sys.path:
-            sys.path.remove(folder)
+        module = load_module(path, "mdpkit_proofs")
+    except ModuleLoadError as exc:
+        raise ClaimRegistryError(str(exc)) from None
     claims: list[Claim] = []
     has_one, has_many = hasattr(module, "CLAIM"), hasattr(module, "CLAIMS")
     if not (has_one or has_many):

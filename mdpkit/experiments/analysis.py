@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from cycler import cycler
 
 from mdpkit.errors import InvalidArgumentError
 from mdpkit.experiments.store import StoredRecord, dumps
+from mdpkit.plotting.style import STYLE as _PLOT_STYLE
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -380,26 +380,9 @@ def format_table(rows: Sequence[dict], fmt: str = "markdown", level: float = 0.9
     return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
 
 
-#: the project's figure style (matplotlib rc parameters)
-STYLE: dict[str, Any] = {
-    "figure.dpi": 110,
-    "savefig.dpi": 200,
-    "savefig.bbox": "tight",
-    "font.size": 9,
-    "axes.titlesize": 10,
-    "axes.labelsize": 9,
-    "legend.fontsize": 7.5,
-    "legend.frameon": False,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.alpha": 0.25,
-    "grid.linewidth": 0.6,
-    "lines.linewidth": 1.6,
-    "axes.prop_cycle": cycler(
-        color=["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
-    ),
-}
+#: the project's figure style (matplotlib rc parameters), defined in :mod:`mdpkit.plotting.style`; without
+#: constrained layout here because :func:`regret_plot` lays its figure out with ``tight_layout``
+STYLE: dict[str, Any] = {**_PLOT_STYLE, "figure.constrained_layout.use": False}
 
 
 def regret_plot(

@@ -21,15 +21,18 @@ def _load(path: Path):
 
 
 def test_windy_walk_figure_regenerates(tmp_path):
+    from mdpkit.plotting import run_figure
+
     fig = _load(ROOT / "paper_figures" / "robust_windy_walk.py")
-    assert fig.main(["--out", str(tmp_path)]) == 0
+    result = run_figure(fig.FIGURE, tmp_path)
     for ext in ("png", "pdf", "csv"):
         assert (tmp_path / f"robust_windy_walk.{ext}").stat().st_size > 0
     rows = list(csv.DictReader((tmp_path / "robust_windy_walk.csv").open()))
     sweep = [r for r in rows if r["panel"] == "sweep"]
     assert len(sweep) == 25 and all(r["status"] == "converged" for r in sweep)
     assert max(abs(float(r["J_worst"]) - float(r["J_robust_vi"])) for r in sweep) < 1e-8
-    assert fig.main(["--out", str(tmp_path), "--replot"]) == 0
+    replot = run_figure(fig.FIGURE, tmp_path, replot=True)
+    assert replot.rows == result.rows
 
 
 def test_benchmark_suite_quick():
