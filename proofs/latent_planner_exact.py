@@ -21,7 +21,7 @@ from mdpkit.claims.instances import numba_threads
 from mdpkit.latent import LatentMDP
 from mdpkit.latent.planning import evaluate, plan
 
-ID = "latent.planner_exact"
+ID = "latent.planner-exact"
 PAPER = (
     "Zhou, Wang & Du, 'Horizon-Free and Variance-Dependent Reinforcement Learning for Latent Markov "
     "Decision Processes', ICML 2023 (arXiv:2210.11604), §3.2 (alpha vectors; the planning oracle)"
