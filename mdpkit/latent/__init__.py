@@ -6,9 +6,24 @@
   exact evaluation of any history-dependent policy (:func:`evaluate`, :func:`return_moments`),
   :func:`var_star`, brute force for tiny instances;
 * :mod:`mdpkit.latent.instances` — seeded random LMDPs and the :math:`\\Gamma = 2` lower-bound family;
+* :mod:`mdpkit.latent.learning` — the value-optimistic and model-optimistic learners (Bernstein bonuses,
+  counts per context revealed in hindsight, doubling updates), exact planning over merged beliefs
+  (:func:`belief_plan`), :func:`run_latent` with exact per-episode regret;
+* :mod:`mdpkit.latent.experiments` — the sweep cell ``latent_regret``, reduced sweeps and fits behind the
+  claims and the figure;
 * :mod:`mdpkit.latent._torch` — batched torch twins of the evaluators.
 """
 
+from mdpkit.latent.learning import (
+    BeliefPolicy,
+    LatentLearningError,
+    LatentRun,
+    ModelOptimistic,
+    ValueOptimistic,
+    belief_plan,
+    make_latent_agent,
+    run_latent,
+)
 from mdpkit.latent.model import (
     Episode,
     History,
@@ -49,4 +64,12 @@ __all__ = [
     "VarStar",
     "PlanningLimitError",
     "DEFAULT_MAX_HISTORIES",
+    "ValueOptimistic",
+    "ModelOptimistic",
+    "make_latent_agent",
+    "run_latent",
+    "LatentRun",
+    "belief_plan",
+    "BeliefPolicy",
+    "LatentLearningError",
 ]
