@@ -95,7 +95,8 @@ class Table:
 
     def to_markdown(self) -> str:
         """The table as GitHub-flavoured Markdown (title as a level-3 heading, notes as a list below)."""
-        lines = [f"### {self.title}", "", "| " + " | ".join(self.columns) + " |"]
+        header = " | ".join(c.replace("|", "\\|") for c in self.columns)
+        lines = [f"### {self.title}", "", f"| {header} |"]
         lines.append("|" + "|".join("---" for _ in self.columns) + "|")
         for row in self.rows:
             lines.append("| " + " | ".join(fmt(c).replace("|", "\\|") for c in row) + " |")

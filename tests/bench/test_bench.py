@@ -197,3 +197,10 @@ def test_core_quick_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     kernels = {(s["kernel"], s["dtype"]) for s in bw["sweeps"]}
     assert ("mdpkit bellman (numba)", "float32") in kernels
     assert all(math.isfinite(s["GBs"]) and s["GBs"] > 0 for s in bw["sweeps"])
+
+
+def test_markdown_escapes_pipes_in_headers_and_cells():
+    """A column named ``max |dQ|`` must not split the rendered Markdown table."""
+    md = bench.Table("t", ["max |dQ|", "b"], [[1.0, "a|b"]]).to_markdown().splitlines()
+    assert md[2] == "| max \\|dQ\\| | b |"
+    assert md[4] == "| 1 | a\\|b |"
