@@ -21,39 +21,17 @@ reduced sweep with 10 seeds and :math:`T = 10^5`.
 
 from __future__ import annotations
 
-from mdpkit.average.experiments import (
-    SWEEP_RESULTS,
-    load_records,
-    reduced_records,
-    regret_ratio,
-    regret_slopes,
-)
+from _loop import PAPER, loop_records
+
+from mdpkit.average.experiments import regret_ratio, regret_slopes
 from mdpkit.claims import Budget, Claim, Verdict
 
 ID = "loop.regret-sqrt-T"
 LIMIT = 0.6
 
 
-def _data(budget: Budget) -> tuple[list, str]:
-    if budget.name == "full":
-        recs = load_records(SWEEP_RESULTS / "loop_riverswim_long.sqlite")
-        if recs:
-            return recs, "stored records of examples/sweeps/loop_riverswim_long.toml (RiverSwim 6, T=1e6)"
-        recs = [
-            r
-            for r in load_records(SWEEP_RESULTS / "loop_span.sqlite")
-            if r.config.get("instance_params") == {"p": 0.8}
-        ]
-        if recs:
-            return recs, "stored records of examples/sweeps/loop_span.toml (slow chain S=5, p=0.8)"
-        return reduced_records(
-            "chain", seeds=10, T=100_000
-        ), "reduced sweep 'chain', 10 seeds, T=1e5 (run here)"
-    return reduced_records("chain"), "reduced sweep 'chain' (slow chain S=3, p=0.8, 5 seeds, T=2e4; run here)"
-
-
 def check(budget: Budget) -> Verdict:
-    recs, source = _data(budget)
+    recs, source = loop_records(budget, "chain")
     rows = {r["algorithm"]: r for r in regret_slopes(recs, y="pseudo_regret")}
     loop = rows["LOOP c=1"]
     ratio = [r for r in regret_ratio(recs, "LOOP c=1", "UCRL2", y="pseudo_regret")]
@@ -76,8 +54,7 @@ def check(budget: Budget) -> Verdict:
 
 CLAIM = Claim(
     id=ID,
-    paper="He, Zhong & Yang, Sample-efficient Learning of Infinite-horizon Average-reward MDPs with General "
-    "Function Approximation, ICLR 2024 (arXiv:2404.12648), main regret theorem (LOOP)",
+    paper=f"{PAPER}, main regret theorem (LOOP)",
     statement="MLE-LOOP's regret is O~(sp(v*) d sqrt(T beta)): on a fixed instance the fitted log-log slope "
     "of "
     "the regret against T is at most 1/2 up to logarithmic factors (upper end of the interval <= 0.6).",

@@ -23,26 +23,17 @@ costs about :math:`\mathrm{sp}(h^*)`, and the number of climbs needed also grows
 
 from __future__ import annotations
 
-from mdpkit.average.experiments import SWEEP_RESULTS, load_records, reduced_records, span_fit
+from _loop import PAPER, loop_records
+
+from mdpkit.average.experiments import span_fit
 from mdpkit.claims import Budget, Claim, Verdict
 
 ID = "loop.regret-linear-in-span"
 ALGO = "LOOP c=0.01"
 
 
-def _data(budget: Budget) -> tuple[list, str]:
-    if budget.name == "full":
-        recs = load_records(SWEEP_RESULTS / "loop_span.sqlite")
-        if recs:
-            return recs, "stored records of examples/sweeps/loop_span.toml (slow chain S=5, T=1e5)"
-        return reduced_records(
-            "span", seeds=10, T=100_000
-        ), "reduced sweep 'span', 10 seeds, T=1e5 (run here)"
-    return reduced_records("span"), "reduced sweep 'span' (slow chain S=3, 5 seeds, T=2e4; run here)"
-
-
 def check(budget: Budget) -> Verdict:
-    recs, source = _data(budget)
+    recs, source = loop_records(budget, "span")
     fit = span_fit(recs, ALGO, y="pseudo_regret")
     pairs = ", ".join(f"sp={s:.2f}: {r:.1f}" for s, r in zip(fit["spans"], fit["final"], strict=True))
     ev = (
@@ -66,8 +57,7 @@ def check(budget: Budget) -> Verdict:
 
 CLAIM = Claim(
     id=ID,
-    paper="He, Zhong & Yang, Sample-efficient Learning of Infinite-horizon Average-reward MDPs with General "
-    "Function Approximation, ICLR 2024 (arXiv:2404.12648), main regret theorem: O~(sp(v*) d sqrt(T beta))",
+    paper=f"{PAPER}, main regret theorem: O~(sp(v*) d sqrt(T beta))",
     statement="At a fixed horizon the regret grows at most linearly in sp(h*) when S, A are fixed (fitted "
     "log-log slope of final regret against sp(h*) at most 1).",
     assumptions="Slow-chain family with S, A = 2 fixed, sp(h*) exact; MLE-LOOP with beta scaled by 0.01 (the "

@@ -19,33 +19,17 @@ from __future__ import annotations
 
 import math
 
-from mdpkit.average.experiments import SWEEP_RESULTS, decade_ratio, load_records, reduced_records, switch_fit
+from _loop import PAPER, loop_records
+
+from mdpkit.average.experiments import decade_ratio, switch_fit
 from mdpkit.claims import Budget, Claim, Verdict
 
 ID = "loop.switches-log-T"
 LIMIT = math.sqrt(10.0)
 
 
-def _data(budget: Budget) -> tuple[list, str]:
-    if budget.name == "full":
-        recs = load_records(SWEEP_RESULTS / "loop_riverswim_long.sqlite")
-        if recs:
-            return recs, "stored records of examples/sweeps/loop_riverswim_long.toml (RiverSwim 6, T=1e6)"
-        recs = [
-            r
-            for r in load_records(SWEEP_RESULTS / "loop_span.sqlite")
-            if r.config.get("instance_params") == {"p": 0.8}
-        ]
-        if recs:
-            return recs, "stored records of examples/sweeps/loop_span.toml (slow chain S=5, p=0.8)"
-        return reduced_records(
-            "chain", seeds=10, T=100_000
-        ), "reduced sweep 'chain', 10 seeds, T=1e5 (run here)"
-    return reduced_records("chain"), "reduced sweep 'chain' (slow chain S=3, p=0.8, 5 seeds, T=2e4; run here)"
-
-
 def check(budget: Budget) -> Verdict:
-    recs, source = _data(budget)
+    recs, source = loop_records(budget, "chain")
     q = {r["algorithm"]: r for r in decade_ratio(recs)}["LOOP c=1"]
     fits = {r["algorithm"]: r for r in switch_fit(recs)}
     f = fits["LOOP c=1"]
@@ -69,8 +53,7 @@ def check(budget: Budget) -> Verdict:
 
 CLAIM = Claim(
     id=ID,
-    paper="He, Zhong & Yang, Sample-efficient Learning of Infinite-horizon Average-reward MDPs with General "
-    "Function Approximation, ICLR 2024 (arXiv:2404.12648), low-switching lemma (switching cost O(d log T))",
+    paper=f"{PAPER}, low-switching lemma (switching cost O(d log T))",
     statement="The number of policy switches of MLE-LOOP grows logarithmically in T: switches in the last "
     "decade "
     "of T over switches in the previous decade is below sqrt(10) (slower than sqrt T; 1 for log T).",

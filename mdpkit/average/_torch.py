@@ -52,7 +52,7 @@ def evi_batched(
 
     ``p_hat`` (B, S, A, S), ``r_tilde``/``d`` (B, S, A), ``mask`` (B, S, A) bool, ``cap`` (B,) (``inf``: no
     truncation), ``u0`` (B, S). Same iteration, truncation, damping and stopping rule as
-    :func:`mdpkit.average._numba.span_truncated_evi`. Returns ``(u, policy, sweeps, lo, hi)`` with shapes
+    :func:`mdpkit.experiments._numba.span_truncated_evi`. Returns ``(u, policy, sweeps, lo, hi)`` with shapes
     (B, S), (B, S), (B,), (B,), (B,).
     """
     B, S, A = r_tilde.shape

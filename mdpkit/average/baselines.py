@@ -18,9 +18,9 @@ import math
 
 import numpy as np
 
-from mdpkit.average import _numba as AK
 from mdpkit.errors import InvalidArgumentError
-from mdpkit.experiments.agents import UCRL2
+from mdpkit.experiments import _numba as EK
+from mdpkit.experiments.agents import UCRL2, _check_scale
 from mdpkit.experiments.protocol import EnvSpec
 
 __all__ = ["SpanUCRL", "UCRL2"]
@@ -53,13 +53,7 @@ class SpanUCRL(UCRL2):
         seed: int | np.random.Generator = 0,
     ) -> None:
         super().__init__(S, A, delta, mask, warm_start, max_iter, conf_scale, tie_break, seed)
-        if (
-            isinstance(span_bound, bool)
-            or not isinstance(span_bound, (int, float))
-            or not (0.0 <= float(span_bound) < math.inf)
-        ):
-            raise InvalidArgumentError(f"span_bound = {span_bound!r} must be a finite number >= 0")
-        self.span_bound = float(span_bound)
+        self.span_bound = _check_scale(span_bound, "span_bound")
 
     @classmethod
     def from_spec(
@@ -73,8 +67,7 @@ class SpanUCRL(UCRL2):
         tie_break: str = "random",
     ) -> SpanUCRL:
         """The agent for a continuing environment; ``span_bound`` is required."""
-        if spec.episodic:
-            raise InvalidArgumentError("SpanUCRL is an average-reward algorithm; use setting = 'continuing'")
+        cls._require_continuing(spec, "SpanUCRL")
         if span_bound == math.inf:
             raise InvalidArgumentError("SpanUCRL needs span_bound = c >= sp(h*) (a finite number)")
         return cls(
@@ -89,35 +82,18 @@ class SpanUCRL(UCRL2):
             seed=seed,
         )
 
-    def _new_episode(self) -> None:
-        """UCRL2's episode start (Figure 1, steps 1-5) with the span-truncated planner."""
-        self.N += np.asarray(self._v_list, dtype=np.int64)
-        self._v_list = [[0] * self.A for _ in range(self.S)]
-        S, A, tk, delta = self.S, self.A, self.t, self.delta
-        n1 = np.maximum(1, self.N)
-        c = self.conf_scale
-        r_tilde = self.r_sum / n1 + c * np.sqrt(7.0 * math.log(2.0 * S * A * tk / delta) / (2.0 * n1))
-        d = c * np.sqrt(14.0 * S * math.log(2.0 * A * tk / delta) / n1)
-        u0 = self.u if self.warm_start else np.zeros(S)
-        tie_u = self.rng.random(S) if self.tie_break == "random" else np.full(S, -1.0)
-        u, pol, sweeps, _, _ = AK.span_truncated_evi(
-            self.n_sas / n1[:, :, None],
-            r_tilde,
-            d,
-            self.mask,
-            self.span_bound,
-            1.0 / math.sqrt(tk),
-            self.max_iter,
-            u0,
-            tie_u,
+    def _evi(
+        self,
+        p_hat: np.ndarray,
+        r_tilde: np.ndarray,
+        d: np.ndarray,
+        eps: float,
+        u0: np.ndarray,
+        tie_u: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, int]:
+        """UCRL2's planning step (Figure 1, step 5) with the span-truncated planner
+        (:func:`mdpkit.experiments._numba.span_truncated_evi`, :math:`c` = ``span_bound``)."""
+        u, pol, sweeps, _, _ = EK.span_truncated_evi(
+            p_hat, r_tilde, d, self.mask, self.span_bound, eps, self.max_iter, u0, tie_u
         )
-        self.u = u
-        self.episode_starts.append(tk)
-        self.stats["episodes"] += 1
-        self.stats["evi_sweeps"] += int(sweeps)
-        self.stats["evi_damped"] += int(sweeps > self.max_iter)
-        pol.setflags(write=False)
-        self._pi = pol
-        self._pi_list = pol.tolist()
-        N = self.N
-        self._limit = [[max(1, int(N[s, a])) for a in range(A)] for s in range(S)]
+        return u, pol, sweeps

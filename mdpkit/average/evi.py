@@ -17,10 +17,10 @@ With ``span_cap`` :math:`= c` the iteration is :math:`u \leftarrow \Gamma_c \til
 Lazaric & Ortner 2018, *Efficient Bias-Span-Constrained Exploration-Exploitation in RL*, ICML, ScOpt), whose
 solution satisfies :math:`\mathrm{sp}(u) \le c`.
 
-Backends: ``"numba"`` (one model at a time; the unconstrained iteration is UCRL2's kernel
-:func:`mdpkit.experiments._numba.extended_value_iteration`, the truncated one
-:func:`mdpkit.average._numba.span_truncated_evi`) and ``"torch"`` (batched over a leading axis, any device,
-CUDA by default when available). Both give the same bracket; the property tests check it.
+Backends: ``"numba"`` (one model at a time; UCRL2's kernels
+:func:`mdpkit.experiments._numba.extended_value_iteration` and, truncated,
+:func:`mdpkit.experiments._numba.span_truncated_evi`) and ``"torch"`` (batched over a leading axis, any
+device, CUDA by default when available). Both give the same bracket; the property tests check it.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mdpkit.average import _numba as AK
 from mdpkit.errors import BackendUnavailableError, InvalidArgumentError
 from mdpkit.experiments import _numba as EK
 
@@ -200,7 +199,7 @@ def optimistic_backup(
     out = np.empty(S)
     pol = np.empty(S, dtype=np.int64)
     p_opt = np.empty((S, A, S))
-    AK.optimistic_backup(p[0], r[0], dd[0], m[0], uu[0], np.full(S, -1.0), out, pol, p_opt)
+    EK.optimistic_backup(p[0], r[0], dd[0], m[0], uu[0], np.full(S, -1.0), out, pol, p_opt)
     return out, pol, p_opt
 
 
@@ -269,11 +268,11 @@ def extended_value_iteration(
         for b in range(B):
             if math.isinf(cap[b]):
                 ub, pb, it, _ = EK.extended_value_iteration(p[b], r[b], dd[b], m[b], eps, max_iter, u[b], tie)
-                AK.optimistic_backup(p[b], r[b], dd[b], m[b], ub, tie, w, pols[b], p_opt)
+                EK.optimistic_backup(p[b], r[b], dd[b], m[b], ub, tie, w, pols[b], p_opt)
                 diff = w - ub
                 lo[b], hi[b] = diff.min(), diff.max()
             else:
-                ub, pb, it, lo[b], hi[b] = AK.span_truncated_evi(
+                ub, pb, it, lo[b], hi[b] = EK.span_truncated_evi(
                     p[b], r[b], dd[b], m[b], cap[b], eps, max_iter, u[b], tie
                 )
                 pols[b] = pb

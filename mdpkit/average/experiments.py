@@ -184,6 +184,17 @@ def _rows(records: Iterable[StoredRecord | dict], y: str, by: Sequence[str]):
     return curves(records, y=y, by=by)
 
 
+def _head(c) -> dict:
+    """The first fields of a curve's row: its group, ``seeds``, ``T`` and ``final`` (mean at ``T``)."""
+    return {**c.group, "seeds": len(c.seeds), "T": float(c.t[-1]), "final": float(c.Y[:, -1].mean())}
+
+
+def _boot_means(Y: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    """``n_boot`` percentile-bootstrap means over the seeds (rows) of ``Y`` (n, m): shape (n_boot, m)."""
+    rng = np.random.default_rng(seed)
+    return Y[rng.integers(0, Y.shape[0], size=(n_boot, Y.shape[0]))].mean(axis=1)
+
+
 def regret_slopes(
     records: Iterable[StoredRecord | dict],
     t_range: tuple[float, float] | None = None,
@@ -216,7 +227,7 @@ def regret_slopes(
     for c in _rows(records, y, by):
         T = float(c.t[-1])
         rng_ = t_range if t_range is not None else (T / 10.0, T)
-        row = {**c.group, "seeds": len(c.seeds), "T": T, "final": float(c.Y[:, -1].mean())}
+        row = _head(c)
         try:
             fit: SlopeFit = c.slope(rng_, level)
         except InvalidArgumentError as exc:  # a non-positive mean (or bootstrap mean) curve in the range
@@ -281,12 +292,9 @@ def switch_fit(
         resid = mean - (a + b * x)
         ss = float(((mean - mean.mean()) ** 2).sum())
         r2 = 1.0 - float((resid**2).sum()) / ss if ss > 0 else 1.0
-        rng = np.random.default_rng(seed)
-        idx = rng.integers(0, Y.shape[0], size=(n_boot, Y.shape[0]))
-        boots = Y[idx].mean(axis=1)
-        bb, _ = _log_linear(x, boots)
+        bb, _ = _log_linear(x, _boot_means(Y, n_boot, seed))
         q = [0.5 - level / 2, 0.5 + level / 2]
-        row = {**c.group, "seeds": len(c.seeds), "T": T, "final": float(c.Y[:, -1].mean())}
+        row = _head(c)
         row.update(b=float(b), b_lo=float(np.quantile(bb, q[0])), b_hi=float(np.quantile(bb, q[1])), r2=r2)
         pos = np.all(Y > 0, axis=0)  # every seed has switched: every bootstrap mean is positive
         if pos.sum() >= 2:
@@ -512,8 +520,7 @@ def decade_ratio(
         T = c.t[-1]
         idx = [int(np.argmin(np.abs(np.log(c.t) - math.log(x)))) for x in (T / 100.0, T / 10.0, T)]
         Y = c.Y[:, idx]
-        rng = np.random.default_rng(seed)
-        boot = Y[rng.integers(0, Y.shape[0], size=(n_boot, Y.shape[0]))].mean(axis=1)
+        boot = _boot_means(Y, n_boot, seed)
         num, den = boot[:, 2] - boot[:, 1], boot[:, 1] - boot[:, 0]
         m = Y.mean(axis=0)
         row = {**c.group, "seeds": len(c.seeds), "t": c.t[idx].tolist(), "n": m.tolist()}

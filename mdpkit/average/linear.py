@@ -85,10 +85,12 @@ import clarabel
 import numpy as np
 import scipy.sparse as sp
 
+from mdpkit.core import validate as V
 from mdpkit.core.average import is_communicating
 from mdpkit.core.model import TabularMDP
 from mdpkit.errors import ConvergenceError, InvalidArgumentError, InvalidMDPError
 from mdpkit.experiments.protocol import Agent, EnvSpec, Observation, Transition, as_rng
+from mdpkit.linear.model import FeatureSizes
 
 __all__ = [
     "LinearAMDP",
@@ -115,7 +117,7 @@ SWITCHING_RULES = ("doubling", "discrepancy", "every-step")
 
 # --------------------------------------------------------------------------------------------- the model
 @dataclass(frozen=True, eq=False)
-class LinearAMDP:
+class LinearAMDP(FeatureSizes):
     r"""A linear average-reward MDP :math:`P(s'|s,a) = \phi(s,a)^\top \mu[:, s']`, :math:`r=\phi^\top\theta`.
 
     Parameters
@@ -156,11 +158,9 @@ class LinearAMDP:
     R: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        phi = _float_array(self.phi, "phi")
-        mu = _float_array(self.mu, "mu")
-        theta = _float_array(self.theta, "theta")
-        if phi.ndim != 3 or min(phi.shape) < 1:
-            raise InvalidMDPError(f"phi has shape {phi.shape}, expected (S, A, d) with positive sizes")
+        phi = V.check_features(self.phi)
+        mu = V.finite_float_copy(self.mu, "mu")
+        theta = V.finite_float_copy(self.theta, "theta")
         S, A, d = phi.shape
         if mu.shape != (d, S):
             raise InvalidMDPError(f"mu has shape {mu.shape}, expected (d, S) = ({d}, {S})")
@@ -193,28 +193,13 @@ class LinearAMDP:
         R = np.clip(R, 0.0, 1.0)  # so that a one-hot embedding gives back the tabular model bit for bit)
         init = None
         if self.initial is not None:
-            init = _float_array(self.initial, "initial")
+            init = V.finite_float_copy(self.initial, "initial")
             if init.shape != (S,):
                 raise InvalidMDPError(f"initial has shape {init.shape}, expected (S,) = ({S},)")
         for name, arr in (("phi", phi), ("mu", mu), ("theta", theta), ("P", P), ("R", R), ("initial", init)):
             if arr is not None:
                 arr.setflags(write=False)
             object.__setattr__(self, name, arr)
-
-    @property
-    def S(self) -> int:
-        """Number of states."""
-        return int(self.phi.shape[0])
-
-    @property
-    def A(self) -> int:
-        """Number of actions."""
-        return int(self.phi.shape[1])
-
-    @property
-    def d(self) -> int:
-        """Feature dimension."""
-        return int(self.phi.shape[2])
 
     def to_tabular(self) -> TabularMDP:
         r"""The tabular model :math:`(P, r)`, :math:`P = \phi\mu`, :math:`r = \phi\theta` (``gamma=None``).
@@ -246,17 +231,6 @@ class LinearAMDP:
         if h.shape != (self.S,):
             raise InvalidArgumentError(f"h has shape {h.shape}, expected (S,) = ({self.S},)")
         return self.theta + self.mu @ h - float(gain) * self.mu.sum(axis=1)
-
-
-def _float_array(x: object, name: str) -> np.ndarray:
-    try:
-        arr = np.array(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InvalidMDPError(f"{name} cannot be converted to a float array: {exc}") from None
-    if not np.isfinite(arr).all():
-        idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
-        raise InvalidMDPError(f"{name}[{', '.join(map(str, idx))}] = {float(arr[idx])!r} is not finite")
-    return arr
 
 
 def one_hot_embedding(mdp: TabularMDP) -> LinearAMDP:
@@ -918,7 +892,7 @@ class LinearLOOP(Agent):
         max_programs: int = 20_000,
         keep_sets: bool = False,
     ) -> None:
-        phi = _float_array(phi, "phi")
+        phi = V.finite_float_copy(phi, "phi")
         if phi.ndim != 3:
             raise InvalidArgumentError(f"phi has shape {phi.shape}, expected (S, A, d)")
         if not (0.0 < float(delta) < 1.0):

@@ -37,7 +37,7 @@ problem; we plan over a superset, so optimism and the containment of the true mo
 The maximum of :math:`J^*` over this rectangular L1 set is exactly the extended MDP of UCRL2 with these radii,
 solved by extended value iteration (:func:`mdpkit.experiments._numba.extended_value_iteration`) to accuracy
 :math:`1/\sqrt{t_k}` (as UCRL2; LOOP assumes exact planning). The optimistic hypothesis :math:`f^k` is the
-maximising kernel :math:`\tilde P_k` of every pair (:func:`mdpkit.average._numba.optimistic_backup`) and
+maximising kernel :math:`\tilde P_k` of every pair (:func:`mdpkit.experiments._numba.optimistic_backup`) and
 :math:`\tilde r_k`. The lazy test uses the same surrogates on the data so far: an update happens before step
 :math:`t` when, for some pair,
 
@@ -64,8 +64,8 @@ import numpy as np
 from mdpkit.average import _numba as AK
 from mdpkit.errors import InvalidArgumentError
 from mdpkit.experiments import _numba as EK
-from mdpkit.experiments.agents import _check_delta, _check_scale, _check_sizes, _check_tie_break
-from mdpkit.experiments.protocol import Agent, EnvSpec, Observation, Transition, as_rng
+from mdpkit.experiments.agents import OptimisticAverageAgent, _check_delta, _check_scale, _check_sizes
+from mdpkit.experiments.protocol import EnvSpec, Observation, Transition
 
 __all__ = ["MLELoop", "loop_beta"]
 
@@ -98,7 +98,7 @@ def loop_beta(S: int, A: int, T: int, delta: float = 0.05, scale: float = 1.0) -
     return scale * (math.log(T / delta) + S * A * (S + 1) * math.log(1.0 + 2.0 * T))
 
 
-class MLELoop(Agent):
+class MLELoop(OptimisticAverageAgent):
     r"""MLE-LOOP for tabular average-reward MDPs (He, Zhong & Yang 2024, Algorithm 1, model-based version).
 
     See the module docstring for the confidence set, its relaxation (R1, R2), the optimistic planning step and
@@ -154,8 +154,7 @@ class MLELoop(Agent):
         tie_break: str = "random",
         seed: int | np.random.Generator = 0,
     ) -> None:
-        self.S, self.A, self.mask = _check_sizes(S, A, mask)
-        self.delta = _check_delta(delta)
+        self._init_optimistic(S, A, delta, mask, warm_start, max_iter, tie_break, seed)
         if beta is None:
             self.beta = loop_beta(self.S, self.A, T, self.delta, beta_scale)
         else:
@@ -165,25 +164,14 @@ class MLELoop(Agent):
         self.threshold = _check_scale(threshold, "threshold")
         if self.threshold < 1.0:
             raise InvalidArgumentError(f"threshold = {threshold!r} must be >= 1 (the paper uses 3)")
-        if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
-            raise InvalidArgumentError(f"max_iter = {max_iter!r} must be a positive int")
-        self.max_iter = max_iter
-        self.warm_start = bool(warm_start)
-        self.tie_break = _check_tie_break(tie_break)
-        self.rng = as_rng(seed)
         S, A = self.S, self.A
         self.n_sa = [[0] * A for _ in range(S)]
-        self.n_sas = np.zeros((S, A, S), dtype=np.int64)
         self.r_sum = [[0.0] * A for _ in range(S)]
-        self.t = 1
-        self.u = np.zeros(S)
         self.p_tilde = np.zeros((S, A, S))
         self.r_tilde = np.ones((S, A))
         self._limit = self.threshold * self.beta
         # a statistic is at most 2n: no test can fire before a pair has more than limit / 2 visits
         self._first_check = int(self._limit / 2.0)
-        self._pi: np.ndarray | None = None
-        self._pi_list: list[int] = []
         self._stale = True
         self.update_times: list[int] = []
         self.stats = {"updates": 0, "evi_sweeps": 0, "evi_damped": 0, "beta": self.beta}
@@ -201,8 +189,7 @@ class MLELoop(Agent):
         tie_break: str = "random",
     ) -> MLELoop:
         """The agent for a continuing environment (``T`` = ``spec.total_steps``; ``seed`` breaks ties)."""
-        if spec.episodic:
-            raise InvalidArgumentError("MLE-LOOP is an average-reward algorithm; use setting = 'continuing'")
+        cls._require_continuing(spec, "MLE-LOOP")
         return cls(
             spec.S,
             spec.A,
@@ -234,26 +221,16 @@ class MLELoop(Agent):
     def _update(self) -> None:
         """Confidence set, optimistic planning (extended value iteration) and the new hypothesis."""
         p_hat, r_opt, d, _ = self.confidence_radii()
+        tie_u = self._plan(p_hat, r_opt, d)
         S = self.S
-        u0 = self.u if self.warm_start else np.zeros(S)
-        tie_u = self.rng.random(S) if self.tie_break == "random" else np.full(S, -1.0)
-        u, pol, sweeps, _ = EK.extended_value_iteration(
-            p_hat, r_opt, d, self.mask, 1.0 / math.sqrt(self.t), self.max_iter, u0, tie_u
-        )
         w = np.empty(S)
         pol2 = np.empty(S, dtype=np.int64)
         p_opt = np.empty((S, self.A, S))
-        AK.optimistic_backup(p_hat, r_opt, d, self.mask, u, tie_u, w, pol2, p_opt)
-        self.u = u
+        EK.optimistic_backup(p_hat, r_opt, d, self.mask, self.u, tie_u, w, pol2, p_opt)
         self.p_tilde = p_opt
         self.r_tilde = r_opt
         self.update_times.append(self.t)
         self.stats["updates"] += 1
-        self.stats["evi_sweeps"] += int(sweeps)
-        self.stats["evi_damped"] += int(sweeps > self.max_iter)
-        pol.setflags(write=False)
-        self._pi = pol
-        self._pi_list = pol.tolist()
         self._stale = False
 
     def act(self, obs: Observation) -> int:
@@ -276,7 +253,3 @@ class MLELoop(Agent):
             )
             if st_p > self._limit or st_r > self._limit:
                 self._stale = True
-
-    def policy(self) -> np.ndarray | None:
-        """:math:`\\pi_t` (S,) in force."""
-        return self._pi

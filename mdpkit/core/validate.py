@@ -232,3 +232,55 @@ def check_policy(policy: object, mask: np.ndarray, name: str = "policy") -> np.n
     raise InvalidPolicyError(
         f"{name} must be an int array (S,) or a stochastic matrix (S, A), got ndim {arr.ndim}"
     )
+
+
+def finite_float_copy(x: object, name: str) -> np.ndarray:
+    """A float64 copy of ``x`` (same memory order) whose entries are all finite.
+
+    Parameters
+    ----------
+    x : array_like
+        Input.
+    name : str
+        Name used in error messages.
+
+    Returns
+    -------
+    ndarray
+        A new array (never a view of ``x``, so the caller may freeze it).
+
+    Raises
+    ------
+    InvalidMDPError
+        If ``x`` cannot be converted, or naming the first non-finite entry, e.g. ``theta[2] = nan``.
+    """
+    arr = np.array(as_float_array(x, name))
+    check_finite(arr, name)
+    return arr
+
+
+def check_features(phi: object, name: str = "phi") -> np.ndarray:
+    r"""Validate the feature tensor :math:`\phi(s, a) \in \mathbb R^d` of a linear MDP, ``phi[s, a, i]``.
+
+    Parameters
+    ----------
+    phi : array_like (S, A, d)
+        Features of every state-action pair.
+    name : str
+        Name used in error messages.
+
+    Returns
+    -------
+    ndarray (S, A, d)
+        A finite float64 copy (:func:`finite_float_copy`).
+
+    Raises
+    ------
+    InvalidMDPError
+        If ``phi`` is not 3-d with :math:`S, A, d \ge 1`, or naming its first non-finite entry.
+    """
+    arr = np.array(as_float_array(phi, name))
+    if arr.ndim != 3 or 0 in arr.shape:
+        raise InvalidMDPError(f"{name} has shape {arr.shape}, expected (S, A, d) with S, A, d >= 1")
+    check_finite(arr, name)
+    return arr

@@ -1,6 +1,10 @@
 """numba kernels of the online-learning harness: exact evaluation of played policies and the inner loops of
 the baseline agents (UCRL2's extended value iteration, UCBVI's optimistic backward pass).
 
+Extended value iteration lives here once, with the optimistic backup that also returns the maximising kernel
+and the optional span truncation of SCAL: :mod:`mdpkit.average` (EVI, MLE-LOOP, SpanUCRL) calls these
+kernels; nothing here imports :mod:`mdpkit.average`.
+
 Private: :mod:`mdpkit.experiments.protocol` and :mod:`mdpkit.experiments.agents` validate and document.
 No kernel uses ``fastmath`` or ``parallel``: the agents must give the same bits on every machine and in every
 worker process (a sweep runs many agents side by side, one per core).
@@ -104,59 +108,106 @@ def optimistic_l1_value(p_hat, d, order, u, p):
 
 
 @nb.njit(**_JIT)
-def extended_value_iteration(p_hat, r_tilde, d, mask, eps, max_iter, u0, tie_u):
-    r"""Extended value iteration of UCRL2 (Jaksch, Ortner & Auer 2010, section 3.1.2).
+def _backup(p_hat, r_tilde, d, mask, u, tie_u, out, pol, p, p_opt, keep):
+    """The sweep of :func:`optimistic_backup`, with the work array ``p`` (S,) of the inner maximisation; the
+    maximisers are copied into ``p_opt`` only when ``keep`` (a loop that does not need them runs at the speed
+    of a 1-d work array)."""
+    S, A = r_tilde.shape
+    order = np.argsort(-u, kind="mergesort")
+    qs = np.empty(A)
+    for s in range(S):
+        for a in range(A):
+            if mask[s, a]:
+                qs[a] = r_tilde[s, a] + optimistic_l1_value(p_hat[s, a], d[s, a], order, u, p)
+                if keep:
+                    p_opt[s, a, :] = p
+            else:
+                qs[a] = -np.inf
+                if keep:
+                    p_opt[s, a, :] = 0.0
+        arg = pick_max(qs, tie_u[s])
+        out[s] = qs[arg]
+        pol[s] = arg
 
-    Iterates :math:`u_{i+1}(s) = \max_a \{\tilde r(s,a) + \max_{p \in \mathcal P(s,a)} p^\top u_i\}` over the
-    L1 confidence sets :math:`\mathcal P(s,a) = \{p : \|p - \hat p(\cdot|s,a)\|_1 \le d(s,a)\}` until
-    :math:`\mathrm{sp}(u_{i+1} - u_i) < \varepsilon`; the greedy policy is then :math:`\varepsilon`-optimal
-    in the extended MDP (their Theorem 7). ``u`` is shifted by its minimum after each sweep (this changes
-    neither the differences nor the greedy policy). If ``max_iter`` sweeps do not reach ``eps`` (a periodic
-    extended chain) the iteration continues on the aperiodicity transform
-    :math:`u \leftarrow \tfrac12 (u + T u)`, whose fixed points and certificate are those of :math:`T`
-    (Puterman 1994, section 8.5.4), for up to ``max_iter`` more sweeps.
+
+@nb.njit(**_JIT)
+def optimistic_backup(p_hat, r_tilde, d, mask, u, tie_u, out, pol, p_opt):
+    r"""One optimistic Bellman backup :math:`(\tilde T u)(s) = \max_a \tilde r(s,a) + \max_{p \in B(s,a)}
+    p^\top u`.
+
+    :math:`B(s,a) = \{p \in \Delta_S : \|p - \hat p(\cdot|s,a)\|_1 \le d(s,a)\}` (Jaksch et al. 2010, Fig. 2).
+    Writes :math:`\tilde T u` into ``out`` (S,), the greedy action into ``pol`` (S,) (ties by ``tie_u``, see
+    :func:`pick_max`) and the maximiser :math:`p` of every feasible pair into ``p_opt`` (S, A, S)
+    (infeasible pairs: zeros).
+    """
+    _backup(p_hat, r_tilde, d, mask, u, tie_u, out, pol, np.empty(p_hat.shape[2]), p_opt, True)
+
+
+@nb.njit(**_JIT)
+def span_truncated_evi(p_hat, r_tilde, d, mask, cap, eps, max_iter, u0, tie_u):
+    r"""Extended value iteration of UCRL2 (Jaksch, Ortner & Auer 2010, section 3.1.2), optionally with the
+    span truncation of SCAL (Fruit et al. 2018, ScOpt, section 4).
+
+    Iterates :math:`u_{i+1} = \Gamma_c \tilde T u_i` (the sweep of :func:`optimistic_backup`) with
+    :math:`\Gamma_c v = \min\{v, \min_s v(s) + c\}` (``cap`` = :math:`c`; ``inf`` gives plain extended
+    value iteration) until :math:`\mathrm{sp}(u_{i+1} - u_i) < \varepsilon`; the greedy policy is then
+    :math:`\varepsilon`-optimal in the extended MDP (their Theorem 7). ``u`` is shifted by its minimum after
+    each sweep (this changes neither the differences nor the greedy policy). If ``max_iter`` sweeps do not
+    reach ``eps`` (a periodic extended chain) the iteration continues on the aperiodicity transform
+    :math:`u \leftarrow \tfrac12 (u + \Gamma_c \tilde T u)`, whose fixed points and certificate are those of
+    :math:`\Gamma_c \tilde T` (Puterman 1994, section 8.5.4), for up to ``max_iter`` more sweeps.
 
     ``tie_u`` (S,) picks among exactly tied greedy actions (:func:`pick_max`; negative = first).
-    Returns ``(u, policy, sweeps, span)`` with ``span`` the last :math:`\mathrm{sp}(Tu - u)`.
+    Returns ``(u, policy, sweeps, lo, hi)``: the last iterate :math:`u_i`, the greedy policy of
+    :math:`\tilde T u_i` (SCAL randomises at truncated states; this kernel keeps the greedy action, see
+    :class:`mdpkit.average.baselines.SpanUCRL`), and :math:`[\min, \max]` of :math:`\Gamma_c\tilde T u_i -
+    u_i`.
     """
     S, A = r_tilde.shape
     u = u0.copy()
-    unew = np.empty(S)
+    w = np.empty(S)
     pol = np.zeros(S, dtype=np.int64)
-    p = np.empty(S)
-    qs = np.empty(A)
-    span = np.inf
+    p = np.empty(S)  # work array of the inner maximisation
+    no_kernels = np.empty((0, 0, 0))  # the maximisers are not kept
+    lo = -np.inf
+    hi = np.inf
     it = 0
     tau = 1.0
     while it < 2 * max_iter:
         it += 1
         if it > max_iter:
             tau = 0.5
-        order = np.argsort(-u, kind="mergesort")
-        for s in range(S):
-            for a in range(A):
-                if mask[s, a]:
-                    qs[a] = r_tilde[s, a] + optimistic_l1_value(p_hat[s, a], d[s, a], order, u, p)
-                else:
-                    qs[a] = -np.inf
-            arg = pick_max(qs, tie_u[s])
-            unew[s] = qs[arg]
-            pol[s] = arg
+        _backup(p_hat, r_tilde, d, mask, u, tie_u, w, pol, p, no_kernels, False)
+        if cap < np.inf:
+            m = w.min() + cap
+            for s in range(S):
+                if w[s] > m:
+                    w[s] = m
         lo = np.inf
         hi = -np.inf
         for s in range(S):
-            diff = unew[s] - u[s]
+            diff = w[s] - u[s]
             lo = min(lo, diff)
             hi = max(hi, diff)
-        span = hi - lo
-        if span < eps:
+        if hi - lo < eps:
             break
         for s in range(S):
-            unew[s] = (1.0 - tau) * u[s] + tau * unew[s]
-        m = unew.min()
+            w[s] = (1.0 - tau) * u[s] + tau * w[s]
+        m = w.min()
         for s in range(S):
-            u[s] = unew[s] - m
-    return u, pol, it, span
+            u[s] = w[s] - m
+    return u, pol, it, lo, hi
+
+
+@nb.njit(**_JIT)
+def extended_value_iteration(p_hat, r_tilde, d, mask, eps, max_iter, u0, tie_u):
+    r"""Plain extended value iteration of UCRL2: :func:`span_truncated_evi` with no truncation
+    (:math:`c = \infty`).
+
+    Returns ``(u, policy, sweeps, span)`` with ``span`` the last :math:`\mathrm{sp}(\tilde T u - u)`.
+    """
+    u, pol, it, lo, hi = span_truncated_evi(p_hat, r_tilde, d, mask, np.inf, eps, max_iter, u0, tie_u)
+    return u, pol, it, hi - lo
 
 
 # --------------------------------------------------------------------------- UCBVI

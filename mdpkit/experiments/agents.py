@@ -58,6 +58,105 @@ def _check_sizes(S: object, A: object, mask: np.ndarray | None) -> tuple[int, in
     return S, A, m
 
 
+def _check_max_iter(max_iter: object) -> int:
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
+        raise InvalidArgumentError(f"max_iter = {max_iter!r} must be a positive int")
+    return max_iter
+
+
+class OptimisticAverageAgent(Agent):
+    r"""What the optimistic average-reward learners share (:class:`UCRL2`,
+    :class:`mdpkit.average.SpanUCRL`, :class:`mdpkit.average.MLELoop`): validated settings, the transition
+    counts :math:`n(s, a, s')`, and the planning step.
+
+    The planning step (:meth:`_plan`) takes the centre :math:`\hat p`, the optimistic rewards
+    :math:`\tilde r` and the L1 radii :math:`d` of a rectangular confidence set and runs extended value
+    iteration (Jaksch, Ortner & Auer 2010, section 3.1.2; :meth:`_evi`, overridden by the span-truncated
+    variant) to accuracy :math:`1/\sqrt{t}` at the current (1-based) time :math:`t`, from the previous
+    :math:`u` (``warm_start``) or from 0, with the agent's tie-breaking draws; the greedy policy becomes the
+    policy in force. Subclasses call :meth:`_init_optimistic` from ``__init__`` and keep their own episode or
+    update rule.
+    """
+
+    def _init_optimistic(
+        self,
+        S: int,
+        A: int,
+        delta: float,
+        mask: np.ndarray | None,
+        warm_start: bool,
+        max_iter: int,
+        tie_break: str,
+        seed: int | np.random.Generator,
+    ) -> None:
+        """Validate and store the shared settings; zero counts, :math:`t = 1`, :math:`u = 0`, no policy."""
+        self.S, self.A, self.mask = _check_sizes(S, A, mask)
+        self.delta = _check_delta(delta)
+        self.warm_start = bool(warm_start)
+        self.tie_break = _check_tie_break(tie_break)
+        self.rng = as_rng(seed)
+        self.max_iter = _check_max_iter(max_iter)
+        self.n_sas = np.zeros((self.S, self.A, self.S), dtype=np.int64)
+        self.t = 1  # 1-based time of the next action
+        self.u = np.zeros(self.S)
+        self._pi: np.ndarray | None = None
+        self._pi_list: list[int] = []
+
+    @staticmethod
+    def _require_continuing(spec: EnvSpec, name: str) -> None:
+        if spec.episodic:
+            raise InvalidArgumentError(f"{name} is an average-reward algorithm; use setting = 'continuing'")
+
+    def _evi(
+        self,
+        p_hat: np.ndarray,
+        r_tilde: np.ndarray,
+        d: np.ndarray,
+        eps: float,
+        u0: np.ndarray,
+        tie_u: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, int]:
+        """Plain extended value iteration (:func:`mdpkit.experiments._numba.extended_value_iteration`):
+        ``(u, policy, sweeps)``."""
+        u, pol, sweeps, _ = K.extended_value_iteration(
+            p_hat, r_tilde, d, self.mask, eps, self.max_iter, u0, tie_u
+        )
+        return u, pol, sweeps
+
+    def _plan(self, p_hat: np.ndarray, r_tilde: np.ndarray, d: np.ndarray) -> np.ndarray:
+        r"""Optimistic planning at accuracy :math:`1/\sqrt t`; installs the greedy policy and returns the
+        tie-breaking draws ``tie_u`` (S,) it used (uniforms, or -1 for the first maximiser).
+
+        Parameters
+        ----------
+        p_hat : ndarray (S, A, S)
+            Centres of the L1 balls (rows of zeros for unvisited pairs).
+        r_tilde, d : ndarray (S, A)
+            Optimistic rewards and L1 radii.
+
+        Returns
+        -------
+        ndarray (S,)
+            ``tie_u``. ``self.u``, ``stats["evi_sweeps"]``, ``stats["evi_damped"]`` and the policy in force
+            are updated.
+        """
+        S = self.S
+        u0 = self.u if self.warm_start else np.zeros(S)
+        tie_u = self.rng.random(S) if self.tie_break == "random" else np.full(S, -1.0)
+        u, pol, sweeps = self._evi(p_hat, r_tilde, d, 1.0 / math.sqrt(self.t), u0, tie_u)
+        self.u = u
+        self.stats["evi_sweeps"] += int(sweeps)
+        self.stats["evi_damped"] += int(sweeps > self.max_iter)
+        pol.setflags(write=False)
+        self._pi = pol
+        self._pi_list = pol.tolist()
+        return tie_u
+
+    def policy(self) -> np.ndarray | None:
+        """The deterministic policy (S,) in force (None before the first action)."""
+        return self._pi
+
+
 class RandomAgent(Agent):
     r"""Plays uniformly at random among the feasible actions, :math:`\pi(a|s) = 1/|\mathcal A(s)|`.
 
@@ -104,7 +203,7 @@ class RandomAgent(Agent):
         return self._pi
 
 
-class UCRL2(Agent):
+class UCRL2(OptimisticAverageAgent):
     r"""UCRL2 (Jaksch, Ortner & Auer 2010, Figure 1) for communicating average-reward MDPs.
 
     Episode :math:`k` starts at time :math:`t_k` (1-based) with the counts :math:`N_k(s,a)` of all earlier
@@ -166,24 +265,12 @@ class UCRL2(Agent):
         tie_break: str = "random",
         seed: int | np.random.Generator = 0,
     ) -> None:
-        self.S, self.A, self.mask = _check_sizes(S, A, mask)
-        self.delta = _check_delta(delta)
-        self.warm_start = bool(warm_start)
+        self._init_optimistic(S, A, delta, mask, warm_start, max_iter, tie_break, seed)
         self.conf_scale = _check_scale(conf_scale, "conf_scale")
-        self.tie_break = _check_tie_break(tie_break)
-        self.rng = as_rng(seed)
-        if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
-            raise InvalidArgumentError(f"max_iter = {max_iter!r} must be a positive int")
-        self.max_iter = max_iter
         S, A = self.S, self.A
         self.N = np.zeros((S, A), dtype=np.int64)  # visits before the current episode (N_k)
         self.v = np.zeros((S, A), dtype=np.int64)  # visits in the current episode (v_k)
-        self.n_sas = np.zeros((S, A, S), dtype=np.int64)
         self.r_sum = np.zeros((S, A))
-        self.t = 1  # 1-based time of the next action
-        self.u = np.zeros(S)
-        self._pi: np.ndarray | None = None
-        self._pi_list: list[int] = []
         self._v_list = [[0] * A for _ in range(S)]
         self._limit = [[1] * A for _ in range(S)]
         self.stats = {"episodes": 0, "evi_sweeps": 0, "evi_damped": 0}
@@ -200,8 +287,7 @@ class UCRL2(Agent):
         tie_break: str = "random",
     ) -> UCRL2:
         """The agent for a continuing environment (``seed`` drives the tie-breaking)."""
-        if spec.episodic:
-            raise InvalidArgumentError("UCRL2 is an average-reward algorithm; use setting = 'continuing'")
+        cls._require_continuing(spec, "UCRL2")
         return cls(
             spec.S,
             spec.A,
@@ -213,10 +299,9 @@ class UCRL2(Agent):
             seed=seed,
         )
 
-    def _new_episode(self) -> None:
-        """Steps 1-5 of Figure 1: fold the episode's visits into N, then run extended value iteration."""
-        self.N += np.asarray(self._v_list, dtype=np.int64)
-        self._v_list = [[0] * self.A for _ in range(self.S)]
+    def _confidence_set(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        r"""``(p_hat, r_tilde, d)`` of episode :math:`k`: :math:`\hat p_k`, :math:`\hat r_k` plus the reward
+        radius, and the L1 radius of the kernels (Figure 1, steps 2-4; both radii times ``conf_scale``)."""
         S, A, tk, delta = self.S, self.A, self.t, self.delta
         n1 = np.maximum(1, self.N)
         r_hat = self.r_sum / n1
@@ -224,21 +309,17 @@ class UCRL2(Agent):
         c = self.conf_scale
         r_tilde = r_hat + c * np.sqrt(7.0 * math.log(2.0 * S * A * tk / delta) / (2.0 * n1))
         d = c * np.sqrt(14.0 * S * math.log(2.0 * A * tk / delta) / n1)
-        u0 = self.u if self.warm_start else np.zeros(S)
-        tie_u = self.rng.random(S) if self.tie_break == "random" else np.full(S, -1.0)
-        u, pol, sweeps, span = K.extended_value_iteration(
-            p_hat, r_tilde, d, self.mask, 1.0 / math.sqrt(tk), self.max_iter, u0, tie_u
-        )
-        self.u = u
-        self.episode_starts.append(tk)
+        return p_hat, r_tilde, d
+
+    def _new_episode(self) -> None:
+        """Steps 1-5 of Figure 1: fold the episode's visits into N, then run extended value iteration."""
+        self.N += np.asarray(self._v_list, dtype=np.int64)
+        self._v_list = [[0] * self.A for _ in range(self.S)]
+        self._plan(*self._confidence_set())
+        self.episode_starts.append(self.t)
         self.stats["episodes"] += 1
-        self.stats["evi_sweeps"] += int(sweeps)
-        self.stats["evi_damped"] += int(sweeps > self.max_iter)
-        pol.setflags(write=False)
-        self._pi = pol
-        self._pi_list = pol.tolist()
         N = self.N
-        self._limit = [[max(1, int(N[s, a])) for a in range(A)] for s in range(S)]
+        self._limit = [[max(1, int(N[s, a])) for a in range(self.A)] for s in range(self.S)]
 
     def act(self, obs: Observation) -> int:
         """:math:`\\tilde\\pi_k(s_t)`, after starting a new episode if the doubling rule says so."""
@@ -258,10 +339,6 @@ class UCRL2(Agent):
         self.n_sas[s, a, s2] += 1
         self.r_sum[s, a] += r
         self.t += 1
-
-    def policy(self) -> np.ndarray | None:
-        """:math:`\\tilde\\pi_k` (S,) of the current episode."""
-        return self._pi
 
 
 class UCBVI(Agent):

@@ -66,8 +66,30 @@ def _check_factors(mu: object, H: int, d: int, S: int | None, name: str = "mu") 
     return np.array(arr, dtype=np.float64, order="C", copy=True)
 
 
+class FeatureSizes:
+    """Sizes of a model with features ``phi`` (S, A, d): the :attr:`S`, :attr:`A`, :attr:`d` properties shared
+    by :class:`LinearMDP` and :class:`mdpkit.average.LinearAMDP`."""
+
+    phi: np.ndarray
+
+    @property
+    def S(self) -> int:
+        """Number of states."""
+        return int(self.phi.shape[0])
+
+    @property
+    def A(self) -> int:
+        """Number of actions."""
+        return int(self.phi.shape[1])
+
+    @property
+    def d(self) -> int:
+        """Feature dimension (number of factors of a d-rectangular model)."""
+        return int(self.phi.shape[2])
+
+
 @dataclass(frozen=True, init=False)
-class LinearMDP:
+class LinearMDP(FeatureSizes):
     r"""A finite-horizon linear MDP with simplex features (d-rectangular linear MDP).
 
     .. math:: r_h(s,a) = \phi(s,a)^\top\theta_h, \qquad P_h(s'|s,a) = \phi(s,a)^\top \mu_h(s'),
@@ -121,9 +143,7 @@ class LinearMDP:
         bounded: bool = True,
     ) -> None:
         H = V.check_positive_int(H, "H")
-        ph = V.as_float_array(phi, "phi")
-        if ph.ndim != 3 or 0 in ph.shape:
-            raise InvalidMDPError(f"phi has shape {ph.shape}, expected (S, A, d) with S, A, d >= 1")
+        ph = V.check_features(phi)
         S, A, d = ph.shape
         V.check_distribution_rows(ph, "phi", tol=FEATURE_TOL)
         m = _check_factors(mu, H, d, S)
@@ -153,22 +173,6 @@ class LinearMDP:
         object.__setattr__(self, "H", H)
         object.__setattr__(self, "initial", _readonly(mu0))
         object.__setattr__(self, "bounded", bool(bounded))
-
-    # ------------------------------------------------------------------ sizes
-    @property
-    def S(self) -> int:
-        """Number of states."""
-        return int(self.phi.shape[0])
-
-    @property
-    def A(self) -> int:
-        """Number of actions."""
-        return int(self.phi.shape[1])
-
-    @property
-    def d(self) -> int:
-        """Feature dimension (number of factors)."""
-        return int(self.phi.shape[2])
 
     def __repr__(self) -> str:
         return f"LinearMDP(S={self.S}, A={self.A}, d={self.d}, H={self.H})"

@@ -53,6 +53,7 @@ Hu & Hong, "Kullback-Leibler divergence constrained distributionally robust opti
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -704,6 +705,32 @@ def _setup(model: LinearMDP, divergence: str, rho: object, lam: object, pi_ref: 
     return div, method, r, _check_lam(lam), _check_ref(pi_ref, model.H, model.S, model.A)
 
 
+def _robust_backward(
+    model: LinearMDP,
+    div: str,
+    r: np.ndarray,
+    method: str,
+    stage: Callable[[int, np.ndarray], np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    r"""The backward pass shared by :func:`robust_dp` and :func:`robust_evaluate`.
+
+    For :math:`h = H-1, \dots, 0`: :math:`(\nu_h, \mu^{\mathrm{worst}}_h)` from :func:`worst_case_factors`
+    against :math:`V_{h+1}` (:math:`V_H = 0`), :math:`Q_h = r_h + \phi^\top\nu_h`, and :math:`V_h` (S,) given
+    by the caller's ``stage(h, Q_h)``. Returns ``(V (H+1, S), Q (H, S, A), nu (H, d), worst_mu (H, d, S))``.
+    """
+    H, S, A, d = model.H, model.S, model.A, model.d
+    Vt = np.zeros((H + 1, S))
+    Q = np.empty((H, S, A))
+    nu = np.empty((H, d))
+    wmu = np.empty((H, d, S))
+    R = model.R
+    for h in range(H - 1, -1, -1):
+        nu[h], wmu[h] = worst_case_factors(model.mu[h], Vt[h + 1], div, r[h], method)
+        Q[h] = R[h] + model.phi @ nu[h]
+        Vt[h] = stage(h, Q[h])
+    return Vt, Q, nu, wmu
+
+
 def robust_dp(
     model: LinearMDP,
     divergence: str,
@@ -743,18 +770,13 @@ def robust_dp(
     RobustLinearSolution
     """
     div, method, r, lam, ref = _setup(model, divergence, rho, lam, pi_ref, method)
-    H, S, A, d = model.H, model.S, model.A, model.d
-    Vt = np.zeros((H + 1, S))
-    Q = np.empty((H, S, A))
-    pol = np.empty((H, S, A))
-    nu = np.empty((H, d))
-    wmu = np.empty((H, d, S))
-    R = model.R
-    for h in range(H - 1, -1, -1):
-        nu[h], wmu[h] = worst_case_factors(model.mu[h], Vt[h + 1], div, r[h], method)
-        Q[h] = R[h] + model.phi @ nu[h]
-        Vt[h] = regularised_value(Q[h], lam, ref[h])
-        pol[h] = softmax_policy(Q[h], lam, ref[h])
+    pol = np.empty((model.H, model.S, model.A))
+
+    def stage(h: int, Qh: np.ndarray) -> np.ndarray:
+        pol[h] = softmax_policy(Qh, lam, ref[h])
+        return regularised_value(Qh, lam, ref[h])
+
+    Vt, Q, nu, wmu = _robust_backward(model, div, r, method, stage)
     return RobustLinearSolution(
         V=Vt,
         Q=Q,
@@ -804,18 +826,12 @@ def robust_evaluate(
     RobustLinearEvaluation
     """
     div, method, r, lam, ref = _setup(model, divergence, rho, lam, pi_ref, method)
-    H, S, A, d = model.H, model.S, model.A, model.d
+    H, S, A = model.H, model.S, model.A
     pi = as_markov_policy(policy, H, S, A)
     pen = lam * _kl_rows(pi, ref) if lam > 0 else np.zeros((H, S))
-    Vt = np.zeros((H + 1, S))
-    Q = np.empty((H, S, A))
-    nu = np.empty((H, d))
-    wmu = np.empty((H, d, S))
-    R = model.R
-    for h in range(H - 1, -1, -1):
-        nu[h], wmu[h] = worst_case_factors(model.mu[h], Vt[h + 1], div, r[h], method)
-        Q[h] = R[h] + model.phi @ nu[h]
-        Vt[h] = np.sum(pi[h] * Q[h], axis=1) - pen[h]
+    Vt, Q, nu, wmu = _robust_backward(
+        model, div, r, method, lambda h, Qh: np.sum(pi[h] * Qh, axis=1) - pen[h]
+    )
     return RobustLinearEvaluation(V=Vt, Q=Q, nu=nu, worst_mu=wmu, value=float(model.initial @ Vt[0]))
 
 
