@@ -6,8 +6,10 @@ Four panels, from the stored records of the four sweeps of issue #7 (``examples/
     value- and model-optimistic algorithms (paper constants) and the value-optimistic one with c = 0.2, on a
     random LMDP (S = 3, A = 2, M = 2, H = 5, Gamma = 2); the legend gives the slope over [K/10, K] with its
     95% bootstrap interval;
-(b) horizon-free: the value-optimistic regret curves on the revealing family for H = 5, 10, 20, 40 (same
-    kernels, rewards u/H);
+(b) horizon-free: the value-optimistic regret curves for H = 5, 10, 20, 40 (same kernels, rewards u/H) on
+    two families: the revealing family (solid; the first transition reveals the context) and the genuinely
+    latent signal family (dashed; :func:`mdpkit.latent.instances.signal_lmdp`, beliefs tracked all
+    episode, K = 1400); one colour per H, the title gives both slopes in log H with 95% bootstrap intervals;
 (c) variance: regret at K against the exact Var* of random LMDPs with the same S, A, M and transition noise
     eps = 0 ... 0.5 (eps = 0 is deterministic, Var* = 0, drawn at the left edge);
 (d) the Gamma = 2 hard family: regret at K against sqrt(Var* M S A K) over (M, L, A, reward scale), with the
@@ -18,7 +20,9 @@ when the stored sweeps are missing; the full figure never recomputes: it raises 
 
 Usage::
 
-    for f in examples/sweeps/latent_{regret_k,horizon,variance,hard}.toml; do mdpkit run $f; done
+    for f in examples/sweeps/latent_{regret_k,horizon,horizon_latent,variance,hard}.toml; do
+        mdpkit run $f
+    done
     python paper_figures/latent_regret.py            # -> paper_figures/out/latent_regret.{png,pdf,csv}
     python paper_figures/latent_regret.py --quick
 """
@@ -37,7 +41,7 @@ from mdpkit.latent.experiments import (
     slope_rows,
     variance_rows,
 )
-from mdpkit.plotting import FigureError, FigureSpec, band, figsize, figure_main, style
+from mdpkit.plotting import PALETTE, FigureError, FigureSpec, band, figsize, figure_main, style
 
 
 def _data(key: str, quick: bool) -> tuple[list, str]:
@@ -90,34 +94,40 @@ def compute(quick: bool) -> list[dict]:
                 "source": src,
             }
         )
-    recs, src = _data("horizon", quick)
-    rows += _curves(recs, "b", lambda r: f"H={r['record']['H']}")
-    hr, fit = horizon_rows(recs)
-    for h in hr:
+    for key, fam, prefix in (("horizon", "revealing", ""), ("horizon_latent", "latent", "latent ")):
+        recs, src = _data(key, quick)
+        brows = _curves(recs, "b", lambda r, p=prefix: f"{p}H={r['record']['H']}")
+        for r in brows:
+            r["family"] = fam
+        rows += brows
+        hr, fit = horizon_rows(recs)
+        for h in hr:
+            rows.append(
+                {
+                    "panel": "b",
+                    "kind": "final",
+                    "family": fam,
+                    "group": f"{prefix}H={h['H']}",
+                    "k": h["K"],
+                    "mean": h["regret_K"],
+                    "lo": h["lo"],
+                    "hi": h["hi"],
+                    "source": src,
+                }
+            )
         rows.append(
             {
                 "panel": "b",
-                "kind": "final",
-                "group": f"H={h['H']}",
-                "k": h["K"],
-                "mean": h["regret_K"],
-                "lo": h["lo"],
-                "hi": h["hi"],
+                "kind": "hfit",
+                "family": fam,
+                "group": f"{fam}: log H",
+                "slope": fit["slope"],
+                "slope_lo": fit["lo"],
+                "slope_hi": fit["hi"],
+                "ratio": fit["ratio"],
                 "source": src,
             }
         )
-    rows.append(
-        {
-            "panel": "b",
-            "kind": "hfit",
-            "group": "log H",
-            "slope": fit["slope"],
-            "slope_lo": fit["lo"],
-            "slope_hi": fit["hi"],
-            "ratio": fit["ratio"],
-            "source": src,
-        }
-    )
     recs, src = _data("variance", quick)
     for v in variance_rows(recs):
         rows.append(
@@ -194,24 +204,35 @@ def plot(rows: list[dict]):
         ax.set(xscale="log", yscale="log", xlabel="episodes K", ylabel="regret", title="(a) regret vs K")
         ax.legend(fontsize=5)
         ax = axes[1]
-        for g in dict.fromkeys(r["group"] for r in _sel(rows, "b", "curve")):
-            c = [r for r in _sel(rows, "b", "curve") if r["group"] == g]
+        bcurves = _sel(rows, "b", "curve")
+        hs = sorted({int(r["group"].rsplit("H=", 1)[1]) for r in bcurves})
+        colour = {H: PALETTE[i % len(PALETTE)] for i, H in enumerate(hs)}
+        dash = {"revealing": "-", "latent": "--"}
+        for g in dict.fromkeys(r["group"] for r in bcurves):
+            c = [r for r in bcurves if r["group"] == g]
+            fam = c[0].get("family", "revealing")
+            H = int(g.rsplit("H=", 1)[1])
             band(
                 ax,
                 [r["k"] for r in c],
                 [r["mean"] for r in c],
                 [r.get("lo", np.nan) for r in c],
                 [r.get("hi", np.nan) for r in c],
-                label=g,
+                label=f"H={H}" if fam == "revealing" else None,
+                color=colour[H],
+                linestyle=dash.get(fam, ":"),
+                alpha=0.12,
             )
-        hf = _sel(rows, "b", "hfit")
-        title = "(b) horizon-free"
-        if hf:
+        for fam in dict.fromkeys(r.get("family", "revealing") for r in bcurves):
+            ax.plot([], [], color="0.3", linestyle=dash.get(fam, ":"), label=fam)
+        title = "(b) horizon-free, slope in log H"
+        for hf in _sel(rows, "b", "hfit"):
             title += (
-                f"\nslope in log H {hf[0]['slope']:.2f} [{hf[0]['slope_lo']:.2f}, {hf[0]['slope_hi']:.2f}]"
+                f"\n{hf.get('family', 'revealing')}: {hf['slope']:.2f} "
+                f"[{hf['slope_lo']:.2f}, {hf['slope_hi']:.2f}], max/min {hf['ratio']:.2f}"
             )
         ax.set(xscale="log", yscale="log", xlabel="episodes K", ylabel="regret", title=title)
-        ax.legend(fontsize=5)
+        ax.legend(fontsize=5, ncol=2)
         ax = axes[2]
         pts = _sel(rows, "c", "point")
         pos = [r["x"] for r in pts if r["x"] > 0]
@@ -270,7 +291,13 @@ def summary(rows: list[dict]) -> str:
     """Slopes (a), regret at K per H (b), regret per Var* (c), exponent (d)."""
     parts = [
         "slopes: " + ", ".join(f"{r['group']} {r['slope']:.3f}" for r in _sel(rows, "a", "slope")),
-        "regret at K per H: " + ", ".join(f"{r['group']} {r['mean']:.1f}" for r in _sel(rows, "b", "final")),
+        "regret at K per H: "
+        + ", ".join(f"{r['group']} (K={r['k']}) {r['mean']:.1f}" for r in _sel(rows, "b", "final")),
+        "slope in log H: "
+        + ", ".join(
+            f"{r['group']} {r['slope']:.3f} [{r['slope_lo']:.3f}, {r['slope_hi']:.3f}]"
+            for r in _sel(rows, "b", "hfit")
+        ),
         "regret at K per Var*: "
         + ", ".join(f"{r['group']} eps={r['noise']:g} {r['mean']:.1f}" for r in _sel(rows, "c", "point")),
     ]

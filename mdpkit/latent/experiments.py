@@ -9,8 +9,10 @@ Configuration keys:
 
 =================  ==========================================================================================
 ``family``         ``"random"`` (:func:`mdpkit.latent.instances.random_lmdp`), ``"hard"``
-                   (:func:`mdpkit.latent.instances.hard_instance`, the :math:`\Gamma = 2` family) or
-                   ``"revealing"`` (:func:`revealing_lmdp`, the horizon-free family)
+                   (:func:`mdpkit.latent.instances.hard_instance`, the :math:`\Gamma = 2` family),
+                   ``"revealing"`` (:func:`revealing_lmdp`, the horizon-free family whose first transition
+                   reveals the context) or ``"signal"`` (:func:`mdpkit.latent.instances.signal_lmdp`, the
+                   genuinely latent horizon-free family: beliefs are tracked all episode)
 ``instance``       keyword arguments of the family (table), e.g. ``{S = 3, A = 2, M = 2, H = 5, noise = 0.05,
                    support = 2, reward_observed = false, seed = 0}``
 ``algorithm``      ``"value-optimistic"`` / ``"model-optimistic"`` or a table ``{name, label?, delta?,
@@ -36,7 +38,7 @@ import numpy as np
 from mdpkit.errors import InvalidArgumentError
 from mdpkit.experiments.cells import checkpoint_grid
 from mdpkit.experiments.sweep import experiment
-from mdpkit.latent.instances import hard_instance, random_lmdp
+from mdpkit.latent.instances import hard_instance, random_lmdp, signal_lmdp
 from mdpkit.latent.learning import AGENTS, LatentSpec, belief_plan, make_latent_agent, run_latent
 from mdpkit.latent.model import LatentMDP
 
@@ -60,7 +62,7 @@ __all__ = [
 ]
 
 KEYS = {"family", "instance", "algorithm", "K", "checkpoints"}
-FAMILIES = ("random", "hard", "revealing")
+FAMILIES = ("random", "hard", "revealing", "signal")
 #: Var* is computed by history enumeration only when (S A)^H is at most this
 VAR_STAR_MAX_TREE = 200_000
 
@@ -160,6 +162,8 @@ def build_instance(config: dict) -> tuple[LatentMDP, dict]:
         return inst.lmdp, {"var_star": float(inst.var_star), "optimal_value": float(inst.optimal_value)}
     if family == "revealing":
         return revealing_lmdp(**kw), {}
+    if family == "signal":
+        return signal_lmdp(**kw), {}
     raise InvalidArgumentError(f"family = {family!r} must be one of {FAMILIES}")
 
 
@@ -282,13 +286,20 @@ def latent_regret(config: dict, seed: int) -> dict:
 #: where ``examples/sweeps/latent_*.toml`` store their records
 SWEEP_RESULTS = Path(__file__).resolve().parents[2] / "examples" / "sweeps" / "results"
 
-#: the four sweeps of issue #7: key -> (TOML stem, number of cells when complete)
+#: the sweeps of issue #7: key -> (TOML stem, number of cells when complete); experiment (b) has two, on the
+#: revealing family (``horizon``) and on the genuinely latent signal family (``horizon_latent``)
 SWEEPS: dict[str, tuple[str, int]] = {
     "regret_k": ("latent_regret_k", 30),
     "horizon": ("latent_horizon", 40),
+    "horizon_latent": ("latent_horizon_latent", 40),
     "variance": ("latent_variance", 100),
     "hard": ("latent_hard", 80),
 }
+
+#: the reduced ``horizon_latent`` sweep: episodes and horizons (H = 40 costs ~0.5 s per plan, so the quick
+#: check stops at H = 20)
+HORIZON_LATENT_QUICK_K = 100
+HORIZON_LATENT_QUICK_H = (5, 10, 20)
 
 _VO = {"name": "value-optimistic", "label": "value-optimistic", "delta": 0.05}
 _MO = {"name": "model-optimistic", "label": "model-optimistic", "delta": 0.05}
@@ -308,6 +319,14 @@ REDUCED: dict[str, dict[str, Any]] = {
         "params": {"family": "revealing", "algorithm": _VO, "K": 300, "checkpoints": 10},
         "grid": {
             "instance": [{"S": 3, "A": 2, "M": 2, "H": H, "support": 2, "seed": 0} for H in (5, 10, 20, 40)]
+        },
+    },
+    "horizon_latent": {
+        "params": {"family": "signal", "algorithm": _VO, "K": HORIZON_LATENT_QUICK_K, "checkpoints": 10},
+        "grid": {
+            "instance": [
+                {"W": 2, "A": 2, "M": 2, "H": H, "noise": 0.2, "seed": 0} for H in HORIZON_LATENT_QUICK_H
+            ]
         },
     },
     "variance": {
@@ -347,7 +366,7 @@ def load_records(key: str, complete: bool = True) -> list[dict]:
     Parameters
     ----------
     key : str
-        ``"regret_k"``, ``"horizon"``, ``"variance"`` or ``"hard"``.
+        ``"regret_k"``, ``"horizon"``, ``"horizon_latent"``, ``"variance"`` or ``"hard"``.
     complete : bool
         Return ``[]`` unless every cell of the sweep is stored.
 

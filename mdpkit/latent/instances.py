@@ -12,6 +12,10 @@ r"""Instance families of latent MDPs: seeded random LMDPs and a :math:`\Gamma = 
   bandits. The paper's exact construction could not be retrieved while writing this module; this family
   reproduces its ingredients (:math:`\Gamma = 2`, per-context hidden optimal actions, a reward ``scale``
   that sets :math:`\mathrm{Var}^* = \mathrm{scale}^2/4` exactly) and is documented as ours.
+* :func:`signal_lmdp` — a genuinely latent family for the horizon-free check (experiment (b) of issue #7):
+  no single transition reveals the context (all contexts share every support, rewards are not observed), so
+  the optimal policy must track a belief for the whole episode; rewards :math:`u/H`, the same kernels and
+  :math:`u` for every H. Ours, designed so that the learners' belief DAG stays small at H = 40.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import numpy as np
 from mdpkit.errors import InvalidArgumentError
 from mdpkit.latent.model import LatentMDP, as_rng
 
-__all__ = ["random_lmdp", "hard_instance", "HardInstance", "hard_instance_horizon"]
+__all__ = ["random_lmdp", "hard_instance", "HardInstance", "hard_instance_horizon", "signal_lmdp"]
 
 
 def _pos_int(v: object, name: str) -> int:
@@ -225,3 +229,92 @@ def hard_instance(
     lmdp = LatentMDP(P, R, H, np.full(M, 1.0 / M), mu)
     leaves = np.arange(tree0 + L - 1, tree0 + 2 * L - 1)
     return HardInstance(lmdp, good, scale**2 / 4.0, scale * (0.5 + eps), leaves)
+
+
+def signal_lmdp(
+    W: int,
+    A: int,
+    M: int,
+    H: int,
+    seed: int | np.random.Generator = 0,
+    noise: float = 0.2,
+) -> LatentMDP:
+    r"""A latent "noisy signal" family: no transition reveals the context, beliefs must be tracked.
+
+    States: a signal state 0 and :math:`W` work states :math:`1, \dots, W`; every context starts in 0. At the
+    signal state, action 0 (*listen*) moves to work state :math:`1 + (m \bmod W)` with probability
+    :math:`1 - \epsilon` and to each other work state with probability :math:`\epsilon / (W - 1)`, in
+    context :math:`m`; every other action (*skip*) moves to work state 1 in every context; rewards at the
+    signal state are 0. Every work state moves back to 0 whatever the action, in every context. Work-state
+    rewards :math:`R_m(s, a) = u_m(s, a) / H`: per work state a random permutation :math:`\sigma_s` of the
+    actions gives context :math:`m` the best action :math:`\sigma_s(m \bmod A)` with
+    :math:`u \sim U[1/2, 1]` and the other actions :math:`u \sim U[0, 1/2)`, so with :math:`M \le A` the
+    contexts disagree on the best action at every work state.
+
+    Why it is latent (contrast :func:`mdpkit.latent.experiments.revealing_lmdp`). Every transition of
+    positive probability in one context has positive probability in all contexts (for :math:`0 < \epsilon <
+    1`), and rewards are not observed (``reward_observed=False``), so after any history the posterior
+    :math:`b(m \mid \tau) \propto w_m \prod_t P_m(s_{t+1} \mid s_t, a_t)` is never a point mass unless it
+    starts as one: with :math:`M = 2`, :math:`W = 2` it is a function of the counts of "agreeing" and
+    "disagreeing" signals, and the best work-state action depends on it. The horizon enters only through
+    the number of signal/work rounds (:math:`\lfloor H / 2 \rfloor`) and the reward scale :math:`1/H`.
+
+    Properties: total reward of every episode at most :math:`\lfloor H/2 \rfloor / H \le 1/2` (work
+    steps are the odd steps); :math:`\Gamma = W`
+    (the listen rows); for a fixed ``seed`` the members with different :math:`H` share the kernels and
+    :math:`u`. Few distinct likelihood ratios keep the belief DAG of the learners' *empirical* models small
+    (about 5 000 nodes at :math:`H = 40`, :math:`W = A = M = 2`), whereas near-deterministic
+    :func:`random_lmdp` instances, where each pair has its own empirical ratio, need :math:`3 \cdot 10^4`
+    nodes per plan already at :math:`H = 20` (measured).
+
+    Parameters
+    ----------
+    W : int
+        Work states (>= 2).
+    A : int
+        Actions (>= 2: listen and at least one skip).
+    M : int
+        Contexts (uniform weights).
+    H : int
+        Horizon (>= 2: one signal and one work step).
+    seed : int or Generator
+        Draws the permutations :math:`\sigma_s` and the base rewards :math:`u`.
+    noise : float
+        Signal noise :math:`\epsilon \in (0, 1)`.
+
+    Returns
+    -------
+    LatentMDP
+        ``1 + W`` states, stationary kernels, uniform weights, start state 0, ``reward_observed=False``.
+
+    Raises
+    ------
+    InvalidArgumentError
+        ``W < 2``, ``A < 2``, ``H < 2``, a non-positive ``M`` or ``noise`` outside (0, 1).
+    """
+    W, A, M, H = (_pos_int(v, n) for v, n in ((W, "W"), (A, "A"), (M, "M"), (H, "H")))
+    if W < 2:
+        raise InvalidArgumentError(f"W = {W} must be at least 2 (the signal needs two outcomes)")
+    if A < 2:
+        raise InvalidArgumentError(f"A = {A} must be at least 2 (listen and skip)")
+    if H < 2:
+        raise InvalidArgumentError(f"H = {H} must be at least 2 (a signal step and a work step)")
+    if isinstance(noise, bool) or not isinstance(noise, int | float | np.floating) or not 0.0 < noise < 1.0:
+        raise InvalidArgumentError(f"noise = {noise!r} must be in (0, 1) (0 or 1 reveals the context)")
+    rng = as_rng(seed)
+    S = 1 + W
+    P = np.zeros((M, S, A, S))
+    u = np.zeros((M, S, A))
+    for m in range(M):
+        P[m, 0, 0, 1:] = noise / (W - 1)
+        P[m, 0, 0, 1 + m % W] = 1.0 - noise
+        P[m, 0, 1:, 1] = 1.0
+        P[m, 1:, :, 0] = 1.0
+    for s in range(1, S):
+        sigma = rng.permutation(A)
+        for m in range(M):
+            u[m, s] = rng.uniform(0.0, 0.5, size=A)
+            u[m, s, sigma[m % A]] = rng.uniform(0.5, 1.0)
+    mu = np.zeros((M, S))
+    mu[:, 0] = 1.0
+    return LatentMDP(P, u / H, H, np.full(M, 1.0 / M), mu, reward_observed=False)
