@@ -3,8 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-.venv/bin/ruff check mdpkit tests benchmarks proofs examples paper_figures docs
-.venv/bin/ruff format --check mdpkit tests benchmarks proofs examples paper_figures docs
+.venv/bin/ruff check mdpkit tests benchmarks proofs examples paper_figures notebooks docs
+.venv/bin/ruff format --check mdpkit tests benchmarks proofs examples paper_figures notebooks docs
 site=$(mktemp -d)
 trap 'rm -rf "$site"' EXIT
 NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet --site-dir "$site"
