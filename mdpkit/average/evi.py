@@ -30,10 +30,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mdpkit.errors import BackendUnavailableError, InvalidArgumentError
+from mdpkit.errors import InvalidArgumentError
 from mdpkit.experiments import _numba as EK
 
-__all__ = ["EVIResult", "extended_value_iteration", "optimistic_backup", "default_device"]
+__all__ = ["EVIResult", "extended_value_iteration", "optimistic_backup"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,15 +69,6 @@ class EVIResult:
     def gain(self) -> float | np.ndarray:
         """Midpoint of the bracket, within ``eps / 2`` of the optimistic gain when converged."""
         return (np.asarray(self.gain_lower) + np.asarray(self.gain_upper)) / 2.0
-
-
-def default_device() -> str:
-    """``"cuda"`` when torch sees a GPU, else ``"cpu"``."""
-    try:
-        import torch
-    except ImportError as exc:  # pragma: no cover - torch is a dependency
-        raise BackendUnavailableError(f"the torch backend needs torch: {exc}") from None
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def _prepare(
@@ -282,8 +273,9 @@ def extended_value_iteration(
         import torch
 
         from mdpkit.average import _torch as AT
+        from mdpkit.core._torch import resolve_device
 
-        dev = torch.device(device if device is not None else default_device())
+        dev = resolve_device(device)
 
         def t(x: np.ndarray) -> torch.Tensor:
             return torch.from_numpy(np.array(x, copy=True)).to(dev)

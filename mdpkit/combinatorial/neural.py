@@ -36,7 +36,8 @@ from torch import nn
 
 from mdpkit.combinatorial.exact import solve_tsp
 from mdpkit.combinatorial.problems import CVRPInstance, euclidean_distances, random_tsp
-from mdpkit.errors import BackendUnavailableError, InvalidArgumentError
+from mdpkit.core._torch import resolve_device
+from mdpkit.errors import InvalidArgumentError
 
 __all__ = [
     "BQPolicy",
@@ -57,15 +58,8 @@ __all__ = [
     "cvrp_nearest_neighbour",
 ]
 
-
-def default_device(device: str | torch.device | None = None) -> torch.device:
-    """``device`` if given (checked), else CUDA when available, else CPU."""
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise BackendUnavailableError(f"device = {device!r} requested but CUDA is not available")
-    return dev
+#: the device a model is built on: ``device`` if given (checked), else CUDA when available, else CPU
+default_device = resolve_device
 
 
 def _rng(seed: int | np.random.Generator) -> np.random.Generator:
@@ -378,7 +372,7 @@ def train_policy(
     if steps < 1 or batch_size < 1:
         raise InvalidArgumentError(f"steps = {steps} and batch_size = {batch_size} must be >= 1")
     rng = _rng(seed)
-    dev = default_device(device)
+    dev = resolve_device(device)
     torch.manual_seed(int(rng.integers(2**31)))
     cvrp = isinstance(dataset, CVRPDataset)
     model = (policy or (CVRPPolicy(**policy_kwargs) if cvrp else BQPolicy(**policy_kwargs))).to(dev)
@@ -449,7 +443,7 @@ def greedy_decode(
     probable unvisited node is taken. ``coords``: (n, 2) or (B, n, 2). Returns ``(lengths, tours)`` of
     shapes (B,) and (B, n): Euclidean lengths in float64, tours starting at 0.
     """
-    dev = default_device(device) if device is not None else next(policy.parameters()).device
+    dev = resolve_device(device, like=next(policy.parameters()))
     c = _as_coords(coords, dev)
     B, n, _ = c.shape
     tours = torch.zeros(B, n, dtype=torch.long, device=dev)
@@ -486,7 +480,7 @@ def beam_decode(
     final beams as ``(length, tour)``. ``beam = 1`` is greedy decoding."""
     if beam < 1:
         raise InvalidArgumentError(f"beam = {beam} must be >= 1")
-    dev = default_device(device) if device is not None else next(policy.parameters()).device
+    dev = resolve_device(device, like=next(policy.parameters()))
     c = _as_coords(coords, dev)
     if c.shape[0] != 1:
         raise InvalidArgumentError("beam_decode takes one instance (n, 2)")

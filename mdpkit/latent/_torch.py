@@ -19,19 +19,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from mdpkit.errors import BackendUnavailableError, InvalidPolicyError
+from mdpkit.core._torch import resolve_device
+from mdpkit.errors import InvalidPolicyError
 
-__all__ = ["default_device", "markov_alpha", "markov_values", "tree_policy_values"]
-
-
-def default_device(device: str | torch.device | None = None) -> torch.device:
-    """``device`` if given (checked), else CUDA when available, else CPU."""
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise BackendUnavailableError(f"device = {device!r} requested but CUDA is not available")
-    return dev
+__all__ = ["markov_alpha", "markov_values", "tree_policy_values"]
 
 
 def _t(x: object, dtype: torch.dtype, dev: torch.device) -> torch.Tensor:
@@ -64,7 +55,7 @@ def markov_alpha(
     torch.Tensor (..., M, H+1, S), float64
         :math:`\alpha_{m,t}(s)`, with :math:`\alpha_{m,H} = 0`.
     """
-    dev = default_device(device)
+    dev = resolve_device(device)
     P = _t(P, torch.float64, dev)
     R = _t(R, torch.float64, dev)
     pi = _t(policy, torch.long, dev)
@@ -141,7 +132,7 @@ def tree_policy_values(
     -------
     torch.Tensor (K,), float64
     """
-    dev = default_device(device)
+    dev = resolve_device(device)
     lmdp = tree.lmdp
     H, A = lmdp.H, lmdp.A
     acts = _t(actions, torch.long, dev)

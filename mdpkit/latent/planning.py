@@ -907,7 +907,7 @@ def brute_force(
         raise PlanningLimitError(
             f"brute force over A^N = {A}^{N} = {n_pol} policies exceeds max_policies={max_policies}"
         )
-    dev = T.default_device(device)
+    dev = T.resolve_device(device)
     radix = torch.tensor([A**i for i in range(N)], dtype=torch.long, device=dev)
     best_v, best_a = -np.inf, None
     for lo in range(0, n_pol, chunk):

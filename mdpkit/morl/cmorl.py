@@ -206,6 +206,18 @@ def _archive(values: list, policies: list) -> tuple[np.ndarray, list, np.ndarray
     return V[idx], [policies[int(i)] for i in idx], idx
 
 
+def _stage2_entry(rnd: int, parent: int, objective: int, J: np.ndarray, c: np.ndarray) -> dict:
+    """The log record of one stage-2 (constrained) step; infinite thresholds (unconstrained) become NaN."""
+    return {
+        "stage": 2,
+        "round": rnd,
+        "parent": parent,
+        "objective": objective,
+        "value": J.tolist(),
+        "thresholds": np.where(np.isfinite(c), c, np.nan).tolist(),
+    }
+
+
 def cmorl(
     momdp: MultiObjectiveMDP,
     n_init: int = 6,
@@ -288,16 +300,7 @@ def cmorl(
                     th = np.log(np.maximum(pi, 1e-300))
                 values.append(J)
                 thetas.append(th)
-                log.append(
-                    {
-                        "stage": 2,
-                        "round": rnd,
-                        "parent": parent,
-                        "objective": l,
-                        "value": J.tolist(),
-                        "thresholds": np.where(np.isfinite(c), c, np.nan).tolist(),
-                    }
-                )
+                log.append(_stage2_entry(rnd, parent, l, J, c))
     Vf, th_keep, _ = _archive(values, thetas)
     pols = [softmax_policy(th, momdp.mask) for th in th_keep]
     return CMORLResult(values=Vf, policies=pols, steps=steps, lps=lps, log=log)

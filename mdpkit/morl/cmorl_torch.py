@@ -24,18 +24,11 @@ from __future__ import annotations
 import numpy as np
 
 from mdpkit.envs._common import as_rng, check_int
-from mdpkit.morl.cmorl import CMORLResult, _archive, constraint_thresholds, preference_weights
+from mdpkit.morl.cmorl import CMORLResult, _archive, _stage2_entry, constraint_thresholds, preference_weights
 from mdpkit.morl.metrics import crowding_distance, pareto_mask
 from mdpkit.morl.model import MultiObjectiveMDP, evaluate_vector
 
-__all__ = ["cmorl_torch", "default_device"]
-
-
-def default_device() -> str:
-    """``"cuda"`` when torch sees a GPU, else ``"cpu"``."""
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
+__all__ = ["cmorl_torch"]
 
 
 class _Sampler:
@@ -165,7 +158,9 @@ def cmorl_torch(
     """
     import torch
 
-    dev = default_device() if device is None else device
+    from mdpkit.core._torch import resolve_device
+
+    dev = resolve_device(device)
     rng = as_rng(seed)
     n_init = check_int(n_init, "n_init")
     gen = torch.Generator(device=dev)
@@ -216,16 +211,7 @@ def cmorl_torch(
                 J = exact(th)
                 values.append(J)
                 thetas.append(th)
-                log.append(
-                    {
-                        "stage": 2,
-                        "round": rnd,
-                        "parent": parent,
-                        "objective": l,
-                        "value": J.tolist(),
-                        "thresholds": np.where(np.isfinite(c), c, np.nan).tolist(),
-                    }
-                )
+                log.append(_stage2_entry(rnd, parent, l, J, c))
     Vf, th_keep, _ = _archive(values, thetas)
     pols = [sampler.policy(th).cpu().numpy() for th in th_keep]
     return CMORLResult(values=Vf, policies=pols, steps=steps, log=log)

@@ -12,20 +12,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from mdpkit.errors import BackendUnavailableError
+from mdpkit.core._torch import resolve_device
 from mdpkit.rover import _numba
 
 DTYPE = torch.float64
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``device`` as a torch.device; ``None`` means CUDA when available, else CPU."""
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise BackendUnavailableError(f"device = {device!r} but CUDA is not available")
-    return dev
 
 
 def _levels(tree) -> dict[str, list[np.ndarray]]:
